@@ -1,0 +1,3 @@
+from wso2patch.cli import main
+
+main()

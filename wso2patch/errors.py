@@ -1,0 +1,86 @@
+"""One small exception hierarchy; each class owns its exit code (documented in the README).
+
+Every error renders as one line: where (file, line:column when known), what is wrong,
+and what to do next. The CLI prints ``str(error)`` and exits with ``error.exit_code``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class Wso2PatchError(Exception):
+    exit_code = 10
+
+    def __init__(self, message: str, *, where: str | Path | None = None, hint: str | None = None) -> None:
+        self.message = message
+        self.where = str(where) if where is not None else None
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+class SpecError(Wso2PatchError):
+    """The cluster spec is missing, broken or inconsistent."""
+
+    exit_code = 3
+
+
+class HomeError(Wso2PatchError):
+    """The product home is missing, not a Carbon 4.4.x home, or a Carbon 4.5+ home."""
+
+    exit_code = 4
+
+
+class ConfigError(Wso2PatchError):
+    """A config file under the home is missing, malformed or unsafe to parse."""
+
+    exit_code = 5
+
+
+class PatchError(Wso2PatchError):
+    """A patch does not fit the file: an XPath matched none or several nodes, or a patch file is invalid."""
+
+    exit_code = 6
+
+
+class DriftError(Wso2PatchError):
+    """Rollback would overwrite hand edits made since the apply it undoes."""
+
+    exit_code = 7
+
+
+class RefusedError(Wso2PatchError):
+    """Writing needs a confirmation that was not given (no terminal and no --yes, or answered no)."""
+
+    exit_code = 8
+
+
+class WriteError(Wso2PatchError):
+    """A file could not be written; every file was left as it was."""
+
+    exit_code = 9
+
+
+class InternalError(Wso2PatchError):
+    """A bug in wso2patch, such as a plan that would change again on a second run."""
+
+    exit_code = 10
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success: the home is (now) patched, nothing pending, or rolled back",
+    1: "diff only: changes are pending",
+    2: "usage error (unknown option, missing argument)",
+    SpecError.exit_code: "cluster spec error (file, key, line)",
+    HomeError.exit_code: "product home missing, not Carbon 4.4.x, or Carbon 4.5+ (deployment.toml)",
+    ConfigError.exit_code: "config file missing, malformed (file:line:column) or unsafe (DOCTYPE entities)",
+    PatchError.exit_code: "a patch does not fit the file (XPath matched none or several) or a patch file is invalid",
+    DriftError.exit_code: "rollback refused: a file changed by hand since the apply (use --force)",
+    RefusedError.exit_code: "not confirmed: no terminal and no --yes, or the answer was no",
+    WriteError.exit_code: "a file could not be written; nothing was changed",
+    InternalError.exit_code: "internal error (for example an unstable plan); please report it",
+}

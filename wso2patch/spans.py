@@ -1,0 +1,97 @@
+"""Exact character spans of the markup in an XML text.
+
+lxml tells us *what* the document holds but not *where* (only a line number), so we
+scan the text ourselves. The scanner is deliberately small: it only runs on text that
+lxml has already accepted as well-formed, so it never has to report syntax errors.
+Nodes are listed in document order, which is how they are matched to lxml's nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["element", "comment", "pi"]
+
+_NAME = r"[^\s/>=\"']+"
+_START = re.compile(rf"<({_NAME})((?:\s+{_NAME}\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
+_ATTR = re.compile(rf"\s+({_NAME})\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_END = re.compile(r"</[^>]*>")
+
+
+@dataclass
+class Span:
+    """Where one node sits in the text. For elements: the start tag is [start, tag_end),
+    the content [tag_end, close_start), the end tag [close_start, end)."""
+
+    kind: Kind
+    start: int
+    end: int = -1
+    tag_end: int = -1
+    close_start: int = -1
+    raw_name: str = ""
+    self_closing: bool = False
+    # attribute name -> (value start, value end, quote character)
+    attrs: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+
+
+def _skip_doctype(text: str, i: int) -> int:
+    """Index just past a <!DOCTYPE ...> declaration, internal subset included."""
+    j = i
+    depth = 0
+    while j < len(text):
+        c = text[j]
+        if c in "\"'":
+            j = text.index(c, j + 1)
+        elif c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+        elif c == ">" and depth == 0:
+            return j + 1
+        j += 1
+    return len(text)
+
+
+def scan(text: str) -> list[Span]:
+    """Spans of every element, comment and processing instruction, in document order."""
+    spans: list[Span] = []
+    stack: list[Span] = []
+    pos = 0
+    while True:
+        i = text.find("<", pos)
+        if i < 0:
+            return spans
+        if text.startswith("<!--", i):
+            j = text.index("-->", i + 4) + 3
+            spans.append(Span("comment", i, j))
+        elif text.startswith("<![CDATA[", i):
+            j = text.index("]]>", i) + 3
+        elif text.startswith("<?", i):
+            j = text.index("?>", i) + 2
+            if not re.match(r"<\?xml[\s?]", text[i : i + 6]):  # the declaration is not a node
+                spans.append(Span("pi", i, j))
+        elif text.startswith("<!", i):
+            j = _skip_doctype(text, i)
+        elif text.startswith("</", i):
+            m = _END.match(text, i)
+            assert m is not None, "end tag in well-formed text"
+            j = m.end()
+            el = stack.pop()
+            el.close_start, el.end = i, j
+        else:
+            m = _START.match(text, i)
+            assert m is not None, f"start tag at {i} in well-formed text"
+            j = m.end()
+            el = Span("element", i, tag_end=j, raw_name=m.group(1))
+            for a in _ATTR.finditer(text, m.start(2), m.end(2)):
+                grp = 2 if a.group(2) is not None else 3
+                el.attrs[a.group(1)] = (a.start(grp), a.end(grp), text[a.start(grp) - 1])
+            spans.append(el)
+            if m.group(3):
+                el.self_closing = True
+                el.close_start = el.end = j
+            else:
+                stack.append(el)
+        pos = j

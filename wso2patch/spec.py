@@ -1,0 +1,252 @@
+"""Load and validate the cluster spec (wso2patch.toml) and derive each node's values."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wso2patch.errors import SpecError
+
+# key -> (type, required); nested tables map to a dict of their own
+SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
+    "cluster": {"domain": (str, False)},
+    "database": {"host": (str, True), "port": (int, False), "username": (str, True), "password": (str, False),
+                 "password_env": (str, False), "options": (str, False), "names": (dict, False)},
+    "database.names": {"user": (str, False), "registry": (str, False), "local": (str, False),
+                       "mb_store": (str, False)},
+    "node": {"id": (int, True), "host": (str, True), "offset": (int, False), "home": (str, False),
+             "member_port": (int, False)},
+}
+TOP = {"cluster": dict, "database": dict, "node": list}
+DEFAULT_NAMES = {"user": "WSO2_USER_DB", "registry": "REGISTRY_DB", "local": "REGISTRY_LOCAL{id}",
+                 "mb_store": "WSO2_MB_STORE_DB"}
+MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
+_HOST = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
+_DBNAME = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Node:
+    id: int
+    host: str
+    offset: int
+    member_port: int
+    home: Path | None
+
+    @property
+    def https_port(self) -> int:
+        return 9443 + self.offset
+
+
+@dataclass(frozen=True)
+class Database:
+    host: str
+    port: int
+    username: str
+    password: str
+    options: str | None
+    names: Mapping[str, str]
+
+    def name(self, kind: str, node_id: int) -> str:
+        return self.names[kind].replace("{id}", str(node_id))
+
+    def url(self, kind: str, node_id: int) -> str:
+        query = f"?{self.options}" if self.options else ""
+        return f"jdbc:mysql://{self.host}:{self.port}/{self.name(kind, node_id)}{query}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path
+    sha256: str
+    domain: str | None
+    db: Database
+    nodes: tuple[Node, ...]
+
+    def node(self, node_id: int) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        known = ", ".join(str(n.id) for n in self.nodes)
+        raise SpecError(f"no [[node]] with id = {node_id}", where=self.path, hint=f"the spec has nodes {known}")
+
+    def peers(self, node_id: int) -> list[Node]:
+        return [n for n in self.nodes if n.id != node_id]
+
+    def values(self, node_id: int) -> dict[str, str]:
+        """The flat, dotted values patch templates may use for one node."""
+        n = self.node(node_id)
+        v = {"node.id": str(n.id), "node.host": n.host, "node.offset": str(n.offset),
+             "node.member_port": str(n.member_port), "node.https_port": str(n.https_port),
+             "db.host": self.db.host, "db.port": str(self.db.port), "db.username": self.db.username,
+             "db.password": self.db.password}
+        if self.domain is not None:
+            v["cluster.domain"] = self.domain
+        if self.db.options:
+            v["db.options"] = self.db.options
+        for kind in DEFAULT_NAMES:
+            v[f"db.name.{kind}"] = self.db.name(kind, node_id)
+            v[f"db.url.{kind}"] = self.db.url(kind, node_id)
+        return v
+
+    def peer_values(self, node_id: int) -> list[dict[str, str]]:
+        return [{"peer.id": str(p.id), "peer.host": p.host, "peer.member_port": str(p.member_port)}
+                for p in self.peers(node_id)]
+
+
+def find_spec(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    env = os.environ.get("WSO2PATCH_SPEC")
+    return Path(env) if env else Path("wso2patch.toml")
+
+
+def _line_of(text: str, table: str, index: int | None, key: str | None) -> int | None:
+    """Best-effort line of `key` in [table] (or the index-th [[table]]); of the header when key is None."""
+    current, seen = "", -1
+    for no, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if m := re.match(r"^\[\[\s*([^\]\s]+)\s*\]\]", s):
+            current = m.group(1)
+            seen = seen + 1 if current == table else seen
+            header = True
+        elif m := re.match(r"^\[\s*([^\]\s]+)\s*\]", s):
+            current, header = m.group(1), True
+        else:
+            header = False
+        here = current == table and (index is None or seen == index)
+        if here and header and key is None:
+            return no
+        if here and key is not None and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", s):
+            return no
+    return None
+
+
+class _Checker:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
+
+    def fail(self, msg: str, table: str, index: int | None = None, key: str | None = None,
+             hint: str | None = None) -> SpecError:
+        line = _line_of(self.text, table, index, key) or _line_of(self.text, table, index, None)
+        return SpecError(msg, where=f"{self.path}:{line}" if line else self.path, hint=hint)
+
+    def table(self, data: Any, table: str, index: int | None = None) -> dict[str, Any]:
+        label = f"[[{table}]] #{index + 1}" if index is not None else f"[{table}]"
+        if not isinstance(data, dict):
+            raise self.fail(f"{label} must be a table", table.split(".")[0], index)
+        schema = SCHEMA[table]
+        for key, value in data.items():
+            if key not in schema:
+                close = difflib.get_close_matches(key, schema, n=1)
+                raise self.fail(f"unknown key {key!r} in {label}", table, index, key,
+                                hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(schema)}")
+            want, _ = schema[key]
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise self.fail(f"{label} {key} must be {want.__name__ if want is not dict else 'a table'}, "
+                                f"not {type(value).__name__}", table, index, key)
+        for key, (_, required) in schema.items():
+            if required and key not in data:
+                raise self.fail(f"{label} needs {key!r}", table, index, hint=f"add {key} = ... to {label}")
+        return data
+
+
+def load_spec(path: Path) -> Spec:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("cluster spec not found", where=path,
+                        hint="pass --spec FILE, set WSO2PATCH_SPEC, or run 'wso2patch init' to write one") from None
+    except OSError as e:
+        raise SpecError(f"cannot read the cluster spec: {e.strerror}", where=path) from None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"invalid TOML: {e}", where=path, hint="fix the syntax and rerun") from None
+    return _build(path, hashlib.sha256(raw).hexdigest(), text, data)
+
+
+def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
+    c = _Checker(path, text)
+    for key, value in data.items():
+        if key not in TOP:
+            close = difflib.get_close_matches(key, TOP, n=1)
+            raise c.fail(f"unknown table [{key}]", key, hint=f"did you mean [{close[0]}]?" if close else
+                         "known tables: [cluster], [database], [[node]]")
+        if not isinstance(value, TOP[key]):
+            raise c.fail(f"{key} must be {'[[node]] tables' if key == 'node' else f'a [{key}] table'}", key)
+    cluster = c.table(data.get("cluster", {}), "cluster")
+    if "database" not in data:
+        raise SpecError("the spec has no [database] table", where=path,
+                        hint="add [database] with host, username and password (see 'wso2patch init')")
+    db = c.table(data["database"], "database")
+    names = dict(DEFAULT_NAMES, **c.table(db.get("names", {}), "database.names"))
+    if ("password" in db) == ("password_env" in db):
+        raise c.fail("[database] needs exactly one of password and password_env", "database",
+                     hint="set password = \"...\" or password_env = \"VARIABLE\"")
+    password = db.get("password")
+    if password is None:
+        password = os.environ.get(db["password_env"])
+        if password is None:
+            raise c.fail(f"password_env names ${db['password_env']}, which is not set", "database", None,
+                         "password_env", hint=f"export {db['password_env']}=... and rerun")
+    port = db.get("port", 3306)
+    if not 1 <= port <= 65535:
+        raise c.fail(f"database port {port} is out of range 1..65535", "database", None, "port")
+    raw_nodes = data.get("node", [])
+    if not raw_nodes:
+        raise SpecError("the spec has no [[node]] tables", where=path, hint="add one [[node]] per cluster member")
+    nodes = [_node(c, path, raw, i) for i, raw in enumerate(raw_nodes)]
+    for kind, template in names.items():
+        for n in nodes:
+            if not _DBNAME.match(template.replace("{id}", str(n.id))):
+                raise c.fail(f"database name {template!r} ({kind}) is not a plain MySQL name "
+                             "(letters, digits, _ and $; {id} for the node id)", "database.names", None, kind)
+    if len(nodes) > 1 and "{id}" not in names["local"]:
+        raise c.fail("database.names.local must contain {id}: every node needs its own local registry",
+                     "database.names", None, "local")
+    _check_unique(c, nodes)
+    return Spec(path=path, sha256=digest, domain=cluster.get("domain"), nodes=tuple(sorted(nodes, key=lambda n: n.id)),
+                db=Database(host=db["host"], port=port, username=db["username"], password=password,
+                            options=db.get("options"), names=names))
+
+
+def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
+    d = c.table(raw, "node", i)
+    if d["id"] < 1:
+        raise c.fail(f"node id {d['id']} must be a positive integer", "node", i, "id")
+    if not _HOST.match(d["host"]):
+        raise c.fail(f"node host {d['host']!r} is not a host name or IP address", "node", i, "host")
+    offset = d.get("offset", 0)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise c.fail(f"offset {offset} is out of range 0..{MAX_OFFSET} (ports would exceed 65535)", "node", i,
+                     "offset")
+    member_port = d.get("member_port", 4000 + offset)
+    if not 1 <= member_port <= 65535:
+        raise c.fail(f"member_port {member_port} is out of range 1..65535", "node", i, "member_port")
+    home = Path(d["home"]) if "home" in d else None
+    if home is not None and not home.is_absolute():
+        home = path.parent / home  # relative homes are relative to the spec file, not to the cwd
+    return Node(id=d["id"], host=d["host"], offset=offset, member_port=member_port, home=home)
+
+
+def _check_unique(c: _Checker, nodes: list[Node]) -> None:
+    seen: dict[object, int] = {}
+    for i, n in enumerate(nodes):
+        for key, what, field in (((n.id,), f"id {n.id}", "id"),
+                                 ((n.host, "offset", n.offset), f"host {n.host} with offset {n.offset}", "offset"),
+                                 ((n.host, "member", n.member_port), f"host {n.host} with member port "
+                                  f"{n.member_port}", "member_port")):
+            if key in seen:
+                raise c.fail(f"nodes #{seen[key] + 1} and #{i + 1} share {what}", "node", i, field,
+                             hint="every node needs its own id, and nodes on one host need distinct offsets "
+                                  "and member ports")
+            seen[key] = i

@@ -1,0 +1,200 @@
+"""The command line: parse options, call the core, render the result, map errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from wso2patch import __version__, txn
+from wso2patch.errors import InternalError, RefusedError, Wso2PatchError
+from wso2patch.patchset import load_patches
+from wso2patch.plan import check_home
+from wso2patch.report import Report
+from wso2patch.spec import find_spec, load_spec
+from wso2patch.workflow import commit_plan, diff_targets, home_for, plan_node, prepare_write
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Cluster WSO2 Carbon 4.4.x / MB homes from one spec: byte-careful, idempotent XML patches.")
+
+SpecOpt = Annotated[Path | None, typer.Option("--spec", help="cluster spec [default: $WSO2PATCH_SPEC or "
+                                              "./wso2patch.toml]", show_default=False)]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="product home [default: the node's home in the spec]",
+                                              show_default=False)]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="write without asking")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document")]
+
+
+def _run(report: Report, body: Callable[[], int]) -> NoReturn:
+    """Run a command body; every error becomes one line and its documented exit code."""
+    try:
+        code = body()
+    except Wso2PatchError as e:
+        code = report.error(e)
+    except KeyboardInterrupt:
+        print("wso2patch: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
+        if os.environ.get("WSO2PATCH_DEBUG"):
+            raise
+        code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
+    raise typer.Exit(code)
+
+
+def _confirm(report: Report, yes: bool, question: str) -> None:
+    if yes:
+        return
+    if report.json_mode or not sys.stdin.isatty():
+        raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
+                           hint="review with 'wso2patch diff', then rerun with --yes")
+    if not typer.confirm(question):
+        raise RefusedError("not confirmed; nothing was written")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"wso2patch {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False) -> None:
+    """Typical use: wso2patch diff; wso2patch apply --node 2; wso2patch rollback --node 2."""
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] = Path("wso2patch.toml"),
+         force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False) -> None:
+    """Write a commented starter spec (two nodes on one host, one MySQL server)."""
+    report = Report("init", False)
+
+    def body() -> int:
+        if path.exists() and not force:
+            raise RefusedError("already exists; nothing was written", where=path,
+                               hint="edit it, or rerun with --force to overwrite it")
+        path.write_text(resources.files("wso2patch").joinpath("starter.toml").read_text(encoding="utf-8"),
+                        encoding="utf-8")
+        report.say(f"wrote {path}: edit hosts, offsets, homes and the database, then run 'wso2patch diff'")
+        return 0
+
+    _run(report, body)
+
+
+@app.command()
+def patches(json_: JsonOpt = False) -> None:
+    """List the patch set, one line per patch."""
+    report = Report("patches", json_)
+
+    def body() -> int:
+        report.patches(load_patches())
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+@app.command()
+def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node whose home "
+                                                  "exists here]", show_default=False)] = None,
+         home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+    """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
+    pending."""
+    report = Report("diff", json_)
+    if home is not None and node is None:
+        raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
+
+    def body() -> int:
+        s = load_spec(find_spec(spec))
+        for node_id, node_home in diff_targets(s, node, home):
+            plan = plan_node(s, node_id, node_home)
+            report.show_diff(plan)
+            names = ", ".join(f.rel for f in plan.changed)
+            report.node(plan, "pending" if plan.changed else "clean")
+            report.say(f"node {node_id} ({node_home}): " + (f"{len(plan.changed)} file(s) would change: {names}"
+                       if plan.changed else "nothing to change"), stderr=True)
+        pending = any(n["status"] == "pending" for n in report.nodes)
+        report.status, report.exit_code = ("pending", 1) if pending else ("clean", 0)
+        report.emit()
+        return report.exit_code
+
+    _run(report, body)
+
+
+@app.command()
+def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec")],
+          home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False) -> None:
+    """Patch one node's home: show the diff, ask (or --yes), back up, write atomically."""
+    report = Report("apply", json_)
+
+    def body() -> int:
+        s = load_spec(find_spec(spec))
+        node_home = home_for(s, node, home)
+        s.node(node)
+        for tx in prepare_write(node_home):
+            report.say(f"recovered interrupted apply {tx.id}: its files are back as they were before it",
+                       style="yellow")
+        plan = plan_node(s, node, node_home)
+        if not plan.changed:
+            report.node(plan, "already")
+            report.status = "already"
+            report.say(f"node {node} ({node_home}): already applied, nothing to write "
+                       f"({len(plan.files)} files checked)", style="green")
+            report.emit()
+            return 0
+        report.show_diff(plan)
+        _confirm(report, yes, f"Write {len(plan.changed)} file(s) in {node_home}?")
+        tx = commit_plan(plan, s)
+        report.node(plan, "applied", tx)
+        report.status = "applied"
+        report.say(f"node {node} ({node_home}): wrote {len(plan.changed)} file(s); backups in "
+                   f"{node_home / txn.STATE_DIR}; undo with: wso2patch rollback --home {node_home}", style="green")
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+@app.command()
+def rollback(home: HomeOpt = None,
+             node: Annotated[int | None, typer.Option("--node", help="node id (its home comes from the spec)",
+                                                      show_default=False)] = None,
+             spec: SpecOpt = None, yes: YesOpt = False,
+             force: Annotated[bool, typer.Option("--force", help="overwrite files edited by hand since the "
+                                                 "apply (their edited versions are kept in the backups)")] = False,
+             json_: JsonOpt = False) -> None:
+    """Restore the files of the last apply that changed something in a home, byte for byte."""
+    report = Report("rollback", json_)
+    if home is None and node is None:
+        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
+
+    def body() -> int:
+        target = home if home is not None else home_for(load_spec(find_spec(spec)), node or 0, None)
+        check_home(target)
+        prepare_write(target)
+        last = txn.last_committed(target)
+        if last is None:
+            report.status = "nothing"
+            report.say(f"{target}: nothing to roll back", style="green")
+            report.emit()
+            return 0
+        files = ", ".join(f.path for f in last.files)
+        _confirm(report, yes, f"Restore {len(last.files)} file(s) in {target} to before apply {last.id}?")
+        tx = txn.rollback(target, force=force)
+        report.status = "rolled_back"
+        report.nodes.append({"node": last.node, "home": str(target), "status": "rolled_back",
+                             "transaction": txn.to_json(tx) if tx else None})
+        report.say(f"{target}: restored {files} (apply {last.id})", style="green")
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,51 @@
+"""spec -> node values -> patch set -> plan -> commit: the one-way flow every command uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wso2patch import txn
+from wso2patch.errors import HomeError, SpecError
+from wso2patch.patchset import Patch, load_patches
+from wso2patch.plan import Plan, build_plan, check_home
+from wso2patch.spec import Spec
+
+
+def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
+    node = spec.node(node_id)
+    if home is not None:
+        return home
+    if node.home is None:
+        raise SpecError(f"node {node_id} has no home", where=spec.path,
+                        hint="pass --home DIR, or set home = \"...\" in its [[node]]")
+    return node.home
+
+
+def diff_targets(spec: Spec, node_id: int | None, home: Path | None) -> list[tuple[int, Path]]:
+    """One node, or every node of the spec whose home exists on this machine."""
+    if node_id is not None:
+        return [(node_id, home_for(spec, node_id, home))]
+    found = [(n.id, n.home) for n in spec.nodes if n.home is not None and n.home.is_dir()]
+    if not found:
+        raise HomeError("no node of the spec has its home on this machine", where=spec.path,
+                        hint="pass --node ID --home DIR, or set home = \"...\" in the [[node]] tables")
+    return found
+
+
+def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None) -> Plan:
+    spec.node(node_id)  # an unknown node is reported before the home is looked at
+    return build_plan(home, node_id, patches or load_patches(), spec.values(node_id), spec.peer_values(node_id))
+
+
+def prepare_write(home: Path) -> list[txn.Transaction]:
+    """Before any command that writes: finish off what a killed process left pending."""
+    check_home(home)
+    return txn.recover(home)
+
+
+def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
+    """Write the plan's changed files as one transaction; None when nothing changes."""
+    if not plan.changed:
+        return None
+    changes = [txn.Change(f.rel, f.old, f.new) for f in plan.changed]
+    return txn.commit(plan.home, changes, node=plan.node, spec=spec.path.resolve(), spec_sha=spec.sha256)

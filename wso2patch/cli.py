@@ -136,8 +136,8 @@ def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec"
         s = load_spec(find_spec(spec))
         node_home = home_for(s, node, home)
         s.node(node)
-        for tx in prepare_write(node_home):
-            report.say(f"recovered interrupted apply {tx.id}: its files are back as they were before it",
+        for undone in prepare_write(node_home):
+            report.say(f"recovered interrupted apply {undone.id}: its files are back as they were before it",
                        style="yellow")
         plan = plan_node(s, node, node_home)
         if not plan.changed:

@@ -8,6 +8,7 @@ atomic rename; on any failure put back what was already swapped, in reverse.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -71,10 +72,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         if st is not None:
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            try:
+            with contextlib.suppress(PermissionError):  # not root: the file stays ours, as an editor leaves it
                 os.chown(tmp, st.st_uid, st.st_gid)
-            except PermissionError:  # not root: the file stays ours, as any editor would leave it
-                pass
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -113,7 +113,7 @@ class Doc:
         if len(spans) != len(self.nodes):
             raise InternalError(f"scanner found {len(spans)} nodes, lxml {len(self.nodes)}", where=where,
                                 hint="please report this file")
-        self._span = dict(zip(self.nodes, spans, strict=True))
+        self._span: dict[Node, Span] = dict(zip(self.nodes, spans, strict=True))
 
     def _parse(self) -> Any:
         if not self.raw.strip():
@@ -125,8 +125,9 @@ class Doc:
             line, col = e.position
             raise ConfigError(f"malformed XML: {e.msg}", where=f"{self.where}:{line}:{col}",
                               hint="fix the file or restore it from the product distribution") from None
-        dtd = tree.docinfo.internalDTD
-        if tree.docinfo.doctype and (dtd is None or list(dtd.iterentities()) or tree.docinfo.system_url):
+        info: Any = tree.docinfo  # lxml-stubs lacks doctype, system_url and iterentities
+        dtd = info.internalDTD
+        if info.doctype and (dtd is None or list(dtd.iterentities()) or info.system_url):
             line = self.raw[: self.raw.find(b"<!DOCTYPE")].count(b"\n") + 1
             raise ConfigError("DOCTYPE with entity declarations or an external DTD (never expanded, never fetched)",
                               where=f"{self.where}:{line}:1",

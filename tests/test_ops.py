@@ -1,0 +1,293 @@
+"""Every operation: a test that it applies, and a twin that shows a second run changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from wso2patch.errors import PatchError
+from wso2patch.ops import (
+    CommentOut,
+    Ensure,
+    Op,
+    ReplaceChildren,
+    SetAttr,
+    SetText,
+    Uncomment,
+    apply_op,
+)
+from wso2patch.xmlio import Doc, parse_fragment
+
+
+def doc(text: str, encoding: str = "utf-8") -> Doc:
+    return Doc(text.encode(encoding), where="test.xml")
+
+
+def el(xml: str) -> Any:
+    return parse_fragment(xml, where="template")
+
+
+def run_twice(text: str, op: Op) -> str:
+    """Apply once (must report applied), then again (must report already and change nothing)."""
+    first, outcome = apply_op(doc(text), op)
+    assert outcome == "applied"
+    second, again = apply_op(first, op)
+    assert again == "already"
+    assert second.raw == first.raw
+    return first.text
+
+
+AXIS2 = """<axisconfig>
+    <clustering class="Agent"
+                enable="false">
+        <parameter name="membershipScheme">multicast</parameter>
+        <members>
+            <member>
+                <hostName>127.0.0.1</hostName>
+                <port>4000</port>
+            </member>
+        </members>
+    </clustering>
+</axisconfig>
+"""
+
+
+# --- set_text -----------------------------------------------------------------------------------------
+def test_set_text_applies_and_changes_only_the_value() -> None:
+    out = run_twice(AXIS2, SetText("/axisconfig/clustering/parameter[@name='membershipScheme']", "wka"))
+    assert out == AXIS2.replace(">multicast<", ">wka<")
+
+
+def test_set_text_escapes_markup_and_reads_back() -> None:
+    out = run_twice("<a><b>x</b></a>", SetText("/a/b", "p&q<r>"))
+    assert out == "<a><b>p&amp;q&lt;r&gt;</b></a>"
+    assert doc(out).tree.find("b").text == "p&q<r>"
+
+
+def test_set_text_fills_a_self_closing_element() -> None:
+    assert run_twice('<a><b x="1" /></a>', SetText("/a/b", "v")) == '<a><b x="1" >v</b></a>'
+
+
+def test_set_text_already_when_equal() -> None:
+    d = doc(AXIS2)
+    same, outcome = apply_op(d, SetText("/axisconfig/clustering/parameter", "multicast"))
+    assert outcome == "already" and same is d
+
+
+def test_set_text_keeps_crlf_and_latin1_bytes() -> None:
+    raw = '<?xml version="1.0" encoding="ISO-8859-1"?>\r\n<a>\r\n  <!-- caf\xe9 -->\r\n  <b>1</b>\r\n</a>'
+    d = Doc(raw.encode("latin-1"), where="t.xml")
+    new, _ = apply_op(d, SetText("/a/b", "2"))
+    assert new.raw == raw.replace("<b>1</b>", "<b>2</b>").encode("latin-1")
+
+
+def test_set_text_non_latin1_value_becomes_a_character_reference() -> None:
+    raw = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<a><b>1</b></a>\n'
+    new, _ = apply_op(Doc(raw, where="t.xml"), SetText("/a/b", "\u20ac"))
+    assert new.raw == raw.replace(b">1<", b">&#8364;<")
+    assert new.tree.find("b").text == "\u20ac"
+    assert apply_op(new, SetText("/a/b", "\u20ac"))[1] == "already"
+
+
+@pytest.mark.parametrize("xpath, found", [("/a/missing", 0), ("/a/b", 2)])
+def test_set_text_requires_exactly_one_match(xpath: str, found: int) -> None:
+    with pytest.raises(PatchError, match=f"matched {found} elements"):
+        apply_op(doc("<a><b>1</b><b>2</b></a>"), SetText(xpath, "x"))
+
+
+# --- set_attr -----------------------------------------------------------------------------------------
+def test_set_attr_on_a_split_start_tag_keeps_the_layout() -> None:
+    out = run_twice(AXIS2, SetAttr("/axisconfig/clustering", "enable", "true"))
+    assert out == AXIS2.replace('enable="false"', 'enable="true"')
+
+
+def test_set_attr_keeps_single_quotes() -> None:
+    assert run_twice("<a><b x='1'/></a>", SetAttr("/a/b", "x", "it's")) == "<a><b x='it&apos;s'/></a>"
+
+
+def test_set_attr_adds_a_missing_attribute() -> None:
+    assert run_twice('<a><b x="1"/><c/></a>', SetAttr("/a/b", "y", "2")) == '<a><b x="1" y="2"/><c/></a>'
+    assert run_twice("<a><c/></a>", SetAttr("/a/c", "y", "2")) == '<a><c y="2"/></a>'
+
+
+# --- ensure -------------------------------------------------------------------------------------------
+CARBON = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<Server xmlns="http://wso2.org/projects/carbon/carbon.xml">
+    <Name>X</Name>
+    <!--HostName>www.wso2.org</HostName-->
+
+    <Ports>
+        <Offset>0</Offset>
+    </Ports>
+</Server>
+"""
+
+
+def test_ensure_inserts_after_its_commented_twin_in_the_default_namespace() -> None:
+    op = Ensure("/Server", el("<HostName>10.0.0.1</HostName>"),
+                after="comment()[starts-with(normalize-space(), 'HostName>')]")
+    out = run_twice(CARBON, op)
+    assert out == CARBON.replace("</HostName-->\n", "</HostName-->\n    <HostName>10.0.0.1</HostName>\n")
+    ns = {"c": "http://wso2.org/projects/carbon/carbon.xml"}
+    real: Any = etree.fromstring(out.encode("latin-1"))  # a plain parse: the new element is in the carbon namespace
+    assert [e.text for e in real.xpath("/c:Server/c:HostName", namespaces=ns)] == ["10.0.0.1"]
+
+
+def test_ensure_updates_in_place_and_never_duplicates() -> None:
+    op = Ensure("/Server", el("<HostName>10.0.0.2</HostName>"))
+    start = CARBON.replace("<Name>X</Name>", "<Name>X</Name>\n    <HostName>old</HostName>")
+    out = run_twice(start, op)
+    assert out == start.replace(">old<", ">10.0.0.2<")
+
+
+DS = """<datasources-configuration>
+    <datasources>
+
+        <datasource>
+            <name>A</name>
+            <definition type="RDBMS">
+                <configuration>
+                    <url>jdbc:h2:x</url>
+                    <maxActive>50</maxActive>
+                </configuration>
+            </definition>
+        </datasource>
+
+    </datasources>
+</datasources-configuration>
+"""
+WANT_A = el("""<datasource><name>A</name><definition type="RDBMS"><configuration>
+  <url>jdbc:mysql://db/A</url><username>u</username><password>p</password>
+</configuration></definition></datasource>""")
+
+
+def test_ensure_merges_into_an_existing_entry_keeping_other_children() -> None:
+    out = run_twice(DS, Ensure("/datasources-configuration/datasources", WANT_A, key="normalize-space(name)",
+                               create=False))
+    assert out == DS.replace(
+        "<url>jdbc:h2:x</url>",
+        "<url>jdbc:mysql://db/A</url>\n                    <username>u</username>\n"
+        "                    <password>p</password>")
+
+
+def test_ensure_create_false_refuses_a_missing_entry() -> None:
+    op = Ensure("/datasources-configuration/datasources", el("<datasource><name>B</name></datasource>"),
+                key="normalize-space(name)", create=False)
+    with pytest.raises(PatchError, match="no element <datasource> with normalize-space"):
+        apply_op(doc(DS), op)
+
+
+def test_ensure_adds_a_keyed_entry_after_the_anchor_set_apart_like_it() -> None:
+    op = Ensure("/datasources-configuration/datasources", el("<datasource><name>B</name></datasource>"),
+                key="normalize-space(name)", after="datasource")
+    out = run_twice(DS, op)
+    want = ("        </datasource>\n\n        <datasource>\n            <name>B</name>\n"
+            "        </datasource>\n\n    </datasources>")
+    assert want in out
+
+
+def test_ensure_refuses_duplicates_already_in_the_file() -> None:
+    twice = DS.replace("<datasources>\n", "<datasources>\n<datasource><name>A</name></datasource>\n")
+    with pytest.raises(PatchError, match="2 elements <datasource>"):
+        apply_op(doc(twice), Ensure("/datasources-configuration/datasources", WANT_A, key="normalize-space(name)"))
+
+
+def test_ensure_into_empty_and_self_closing_parents() -> None:
+    want = "<a>\n  <b>\n    <c>1</c>\n  </b>\n</a>\n"
+    assert run_twice("<a>\n  <b/>\n</a>\n", Ensure("/a/b", el("<c>1</c>"))) == want
+    assert run_twice("<a>\n  <b></b>\n</a>\n", Ensure("/a/b", el("<c>1</c>"))) == \
+        "<a>\n  <b>\n    <c>1</c>\n  </b>\n</a>\n"
+
+
+def test_ensure_copies_tab_indentation_and_crlf() -> None:
+    text = "<a>\r\n\t<b>\r\n\t\t<x>1</x>\r\n\t</b>\r\n</a>\r\n"
+    out = run_twice(text, Ensure("/a/b", el("<y><z>2</z></y>"), after="x"))
+    assert out == "<a>\r\n\t<b>\r\n\t\t<x>1</x>\r\n\t\t<y>\r\n\t\t\t<z>2</z>\r\n\t\t</y>\r\n\t</b>\r\n</a>\r\n"
+
+
+# --- replace_children ---------------------------------------------------------------------------------
+def members(*peers: tuple[str, int]) -> ReplaceChildren:
+    return ReplaceChildren("/axisconfig/clustering/members", tuple(
+        el(f"<member><hostName>{h}</hostName><port>{p}</port></member>") for h, p in peers))
+
+
+def test_replace_children_sets_exactly_the_peers() -> None:
+    out = run_twice(AXIS2, members(("10.0.0.2", 4003), ("10.0.0.3", 4004)))
+    assert out.count("<member>") == 2
+    assert ("        <members>\n            <member>\n                <hostName>10.0.0.2</hostName>\n"
+            "                <port>4003</port>\n            </member>\n            <member>\n") in out
+    assert out.endswith("            </member>\n        </members>\n    </clustering>\n</axisconfig>\n")
+
+
+def test_replace_children_with_nothing_leaves_an_empty_list() -> None:
+    out = run_twice(AXIS2, members())
+    assert "<members>\n        </members>" in out
+
+
+def test_replace_children_keeps_comments_and_already_when_equal() -> None:
+    text = AXIS2.replace("<members>\n", "<members>\n            <!-- peers -->\n")
+    out = run_twice(text, members(("10.0.0.2", 4003)))
+    assert "<!-- peers -->" in out
+    assert apply_op(doc(AXIS2), members(("127.0.0.1", 4000)))[1] == "already"
+
+
+# --- comment_out / uncomment --------------------------------------------------------------------------
+CARBON_DB = ("/datasources-configuration/datasources", "datasource[normalize-space(name)='A']")
+
+
+def test_comment_out_changes_only_the_first_and_last_line() -> None:
+    out = run_twice(DS, CommentOut(*CARBON_DB))
+    assert out == DS.replace("<datasource>", "<!--datasource>").replace("</datasource>", "</datasource-->")
+
+
+def test_uncomment_restores_the_exact_bytes() -> None:
+    commented = run_twice(DS, CommentOut(*CARBON_DB))
+    assert run_twice(commented, Uncomment(*CARBON_DB)) == DS
+
+
+def test_uncomment_the_block_comment_form_drops_the_marker_lines() -> None:
+    block = DS.replace("        <datasource>", "<!--\n        <datasource>").replace(
+        "        </datasource>\n", "        </datasource>\n-->\n")
+    assert run_twice(block, Uncomment(*CARBON_DB)) == DS
+
+
+def test_comment_out_refuses_an_element_holding_a_comment() -> None:
+    with pytest.raises(PatchError, match="contains '--'"):
+        apply_op(doc(DS.replace("<name>A</name>", "<name>A</name><!-- x -->")), CommentOut(*CARBON_DB))
+
+
+def test_comment_out_and_uncomment_report_missing_elements() -> None:
+    with pytest.raises(PatchError, match="active or commented out"):
+        apply_op(doc(DS), CommentOut(CARBON_DB[0], "datasource[name='B']"))
+    with pytest.raises(PatchError, match="found 0 commented-out"):
+        apply_op(doc(DS), Uncomment(CARBON_DB[0], "datasource[name='B']"))
+
+
+# --- properties ---------------------------------------------------------------------------------------
+xml_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n&<>\"'"), max_size=40)
+
+
+@given(value=xml_text)
+@settings(max_examples=150, deadline=None)
+def test_set_text_round_trips_any_value_and_is_idempotent(value: str) -> None:
+    d = doc(AXIS2)
+    new, _ = apply_op(d, SetText("/axisconfig/clustering/parameter", value))
+    assert new.tree.find("clustering/parameter").text in (value or None, value)
+    assert apply_op(new, SetText("/axisconfig/clustering/parameter", value))[1] == "already"
+    head = AXIS2.index('">multicast') + 2
+    assert new.text[:head] == AXIS2[:head]
+    assert new.text.endswith(AXIS2[AXIS2.index("</parameter>"):])
+
+
+@given(name=st.from_regex(r"[A-Z][A-Z0-9_]{0,12}", fullmatch=True), indent=st.sampled_from(["  ", "    ", "\t"]),
+       eol=st.sampled_from(["\n", "\r\n"]))
+@settings(max_examples=80, deadline=None)
+def test_comment_out_then_uncomment_is_the_identity(name: str, indent: str, eol: str) -> None:
+    text = DS.replace("<name>A</name>", f"<name>{name}</name>").replace("    ", indent).replace("\n", eol)
+    select = (CARBON_DB[0], f"datasource[normalize-space(name)='{name}']")
+    commented = run_twice(text, CommentOut(*select))
+    assert run_twice(commented, Uncomment(*select)) == text

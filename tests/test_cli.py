@@ -170,3 +170,20 @@ def test_real_tree_untouched_files_stay_byte_identical(cli: Cli, cluster: Cluste
     touched = {k for k in before if before[k] != after.get(k)}
     assert touched <= {"repository/conf/axis2/axis2.xml", CARBON, "repository/conf/datasources/master-datasources.xml",
                        REGISTRY, "repository/conf/user-mgt.xml", "repository/conf/broker.xml"}
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["apply", "--nod", "2"], "No such option: --nod"),
+    (["apply", "--node", "x"], "--node"),
+    (["frob"], "No such command 'frob'"),
+    (["diff", "--home", "/tmp"], "--home needs --node"),
+    (["rollback"], "give --home DIR or --node ID"),
+])
+def test_usage_errors_are_one_line_with_exit_2(args: list[str], needle: str) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "wso2patch", *args], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("wso2patch: usage error:") and needle in r.stderr
+    assert r.stdout == ""

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +18,10 @@ from wso2patch.plan import check_home
 from wso2patch.report import Report
 from wso2patch.spec import find_spec, load_spec
 from wso2patch.workflow import commit_plan, diff_targets, home_for, plan_node, prepare_write
+
+# typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
+_USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Cluster WSO2 Carbon 4.4.x / MB homes from one spec: byte-careful, idempotent XML patches.")
@@ -197,4 +201,20 @@ def rollback(home: HomeOpt = None,
 
 
 def main() -> None:
-    app()
+    """Console entry point: click's usage errors become one line too (exit 2)."""
+    code: Any
+    try:
+        code = app(args=sys.argv[1:] or ["--help"], standalone_mode=False)
+    except _USAGE_ERROR as e:
+        message = getattr(e, "format_message", e.__str__)()
+        ctx = getattr(e, "ctx", None)
+        where = f"wso2patch {ctx.info_name}" if ctx is not None and ctx.parent is not None else "wso2patch"
+        print(f"wso2patch: usage error: {message}; see '{where} --help'", file=sys.stderr)
+        code = 2
+    except _CLICK_ERROR as e:
+        print(f"wso2patch: error: {getattr(e, 'format_message', e.__str__)()}", file=sys.stderr)
+        code = getattr(e, "exit_code", 1)
+    except typer.Abort:
+        print("wso2patch: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

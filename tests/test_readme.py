@@ -1,0 +1,27 @@
+"""Promises in the README that code can check: the exit-code table, the patch list, the two set-up commands."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import REPO
+from wso2patch.errors import EXIT_CODES
+from wso2patch.patchset import load_patches
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_exit_code_is_documented() -> None:
+    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", README, re.M))
+    assert set(EXIT_CODES) <= {int(k) for k in rows}
+
+
+def test_every_patch_is_in_the_patch_table() -> None:
+    for p in load_patches():
+        assert f"| `{p.name}` |" in README
+
+
+def test_the_two_setup_commands_exist() -> None:
+    assert "$ ./dev demo" in README and "$ ./dev test" in README
+    assert (REPO / "dev").stat().st_mode & 0o111 and (REPO / "scripts/demo").stat().st_mode & 0o111
+    assert "./dev test" in (REPO / ".ci/run").read_text()

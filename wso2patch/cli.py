@@ -50,12 +50,12 @@ def _run(report: Report, body: Callable[[], int]) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _confirm(report: Report, yes: bool, question: str) -> None:
+def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
     if yes:
         return
     if report.json_mode or not sys.stdin.isatty():
         raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
-                           hint="review with 'wso2patch diff', then rerun with --yes")
+                           hint=f"{review}, then rerun with --yes")
     if not typer.confirm(question):
         raise RefusedError("not confirmed; nothing was written")
 
@@ -152,7 +152,7 @@ def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec"
             report.emit()
             return 0
         report.show_diff(plan)
-        _confirm(report, yes, f"Write {len(plan.changed)} file(s) in {node_home}?")
+        _confirm(report, yes, f"Write {len(plan.changed)} file(s) in {node_home}?", "review with 'wso2patch diff'")
         tx = commit_plan(plan, s)
         report.node(plan, "applied", tx)
         report.status = "applied"
@@ -188,7 +188,8 @@ def rollback(home: HomeOpt = None,
             report.emit()
             return 0
         files = ", ".join(f.path for f in last.files)
-        _confirm(report, yes, f"Restore {len(last.files)} file(s) in {target} to before apply {last.id}?")
+        _confirm(report, yes, f"Restore {len(last.files)} file(s) in {target} to before apply {last.id}?",
+                 f"it would restore {files}")
         tx = txn.rollback(target, force=force)
         report.status = "rolled_back"
         report.nodes.append({"node": last.node, "home": str(target), "status": "rolled_back",

@@ -76,13 +76,15 @@ def scan(text: str) -> list[Span]:
             j = _skip_doctype(text, i)
         elif text.startswith("</", i):
             m = _END.match(text, i)
-            assert m is not None, "end tag in well-formed text"
+            if m is None or not stack:
+                raise ValueError(f"unexpected end tag at offset {i}")
             j = m.end()
             el = stack.pop()
             el.close_start, el.end = i, j
         else:
             m = _START.match(text, i)
-            assert m is not None, f"start tag at {i} in well-formed text"
+            if m is None:
+                raise ValueError(f"unreadable start tag at offset {i}")
             j = m.end()
             el = Span("element", i, tag_end=j, raw_name=m.group(1))
             for a in _ATTR.finditer(text, m.start(2), m.end(2)):

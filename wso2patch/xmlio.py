@@ -45,6 +45,9 @@ def detect_encoding(raw: bytes, where: str) -> str:
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             return codec
+    if raw.startswith((b"<\x00", b"\x00<")):  # the XML spec requires a BOM on UTF-16 (section 4.3.3)
+        raise ConfigError("UTF-16 without a byte-order mark", where=f"{where}:1:1",
+                          hint="save the file as UTF-8 (or UTF-16 with a BOM) and rerun")
     m = _DECL_ENCODING.match(raw)
     if not m:
         return "utf-8"
@@ -106,10 +109,18 @@ class Doc:
             line = raw[: e.start].count(b"\n") + 1
             raise ConfigError(f"bytes that are not {self.encoding}", where=f"{where}:{line}:1",
                               hint="fix the file's encoding or its XML declaration") from None
+        if "\x00" in self.text:
+            line = self.text[: self.text.index("\x00")].count("\n") + 1
+            raise ConfigError(f"NUL bytes: the file is not {self.encoding}", where=f"{where}:{line}:1",
+                              hint="save it as UTF-8 or ISO-8859-1, or fix its XML declaration")
         self.eol = detect_eol(self.text)
         self.tree = self._parse()
         self.nodes = doc_nodes(self.tree)
-        spans = scan(self.text)
+        try:
+            spans = scan(self.text)
+        except ValueError as e:
+            raise InternalError(f"scanner failed on well-formed XML: {e}", where=where,
+                                hint="please report this file") from None
         if len(spans) != len(self.nodes):
             raise InternalError(f"scanner found {len(spans)} nodes, lxml {len(self.nodes)}", where=where,
                                 hint="please report this file")

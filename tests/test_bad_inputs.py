@@ -1,0 +1,574 @@
+"""A catalogue of bad inputs, run through the CLI: each gets its documented exit code, one error line
+naming the file (file:line:column for malformed XML), no traceback, and not one byte changed anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import FIXTURES, Cli, copy_tree, snapshot, stock_params
+from wso2patch.cli import app
+
+MB_HOME = FIXTURES / "mb-home"
+CARBON45_HOME = FIXTURES / "carbon45-home"
+NO_FIXTURES = "fixtures/mb-home is not there yet"
+
+CONF = "repository/conf"
+CARBON = f"{CONF}/carbon.xml"
+AXIS2 = f"{CONF}/axis2/axis2.xml"
+DATASOURCES = f"{CONF}/datasources/master-datasources.xml"
+REGISTRY = f"{CONF}/registry.xml"
+USER_MGT = f"{CONF}/user-mgt.xml"
+UNSET_VAR = "WSO2PATCH_TEST_NEVER_SET_7F3A"
+
+# exit codes (wso2patch.errors, README)
+USAGE, SPEC_ERR, HOME_ERR, CONFIG_ERR, PATCH_ERR, DRIFT_ERR, REFUSED = 2, 3, 4, 5, 6, 7, 8
+
+
+@dataclass(frozen=True)
+class Env:
+    """One case's sandbox: tmp holds the spec and two copies of the tree (home1 for node 1, home2 for node 2)."""
+
+    tmp: Path
+    spec: Path
+    home1: Path
+    home2: Path
+
+    def file(self, rel: str) -> Path:
+        return self.home1 / rel
+
+    def line_in_spec(self, needle: str, occurrence: int = 1) -> int:
+        return line_of(self.spec.read_bytes(), needle.encode(), occurrence)
+
+
+Setup = Callable[[Env], Sequence[str | Path]]
+Says = Callable[[Env], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    setup: Setup  # break things; return the command line
+    code: int
+    says: Says  # substrings the one error line must hold (for usage errors: the usage output)
+    pattern: str | None = None  # a regular expression the error line must match
+    trees: bool = False  # also run it on every real stock tree (when ../shared is checked out)
+    never: tuple[str, ...] = ()  # must appear neither in the output nor in any file
+
+
+# --- helpers used by the setups ----------------------------------------------------------------------
+def line_of(raw: bytes, needle: bytes, occurrence: int = 1) -> int:
+    seen = 0
+    for no, line in enumerate(raw.split(b"\n"), 1):
+        if needle in line:
+            seen += 1
+            if seen == occurrence:
+                return no
+    raise AssertionError(f"{needle!r} not found")
+
+
+def active(raw: bytes, needle: bytes) -> int:
+    """Offset of the first occurrence of needle outside any <!-- comment -->."""
+    pos = raw.find(needle)
+    while pos != -1:
+        if raw.rfind(b"<!--", 0, pos) <= raw.rfind(b"-->", 0, pos):
+            return pos
+        pos = raw.find(needle, pos + 1)
+    raise AssertionError(f"no active {needle!r}")
+
+
+def edit(path: Path, change: Callable[[bytes], bytes]) -> None:
+    old = path.read_bytes()
+    new = change(old)
+    assert new != old, f"the setup did not change {path}"
+    path.write_bytes(new)
+
+
+def edit_spec(env: Env, old: str, new: str, count: int = 1) -> None:
+    edit(env.spec, lambda raw: raw.replace(old.encode(), new.encode(), count))
+
+
+def with_doctype(raw: bytes, doctype: bytes) -> bytes:
+    """Put a DOCTYPE where XML wants it: after the declaration, if any, else first."""
+    if raw.startswith(b"<?xml"):
+        end = raw.index(b"?>") + 2
+        return raw[:end] + b"\n" + doctype + raw[end:]
+    return doctype + b"\n" + raw
+
+
+def use_in_description(raw: bytes, ref: bytes) -> bytes:
+    """Replace the text of the first active <description> with an entity reference."""
+    start = active(raw, b"<description>") + len(b"<description>")
+    end = raw.index(b"</description>", start)
+    return raw[:start] + ref + raw[end:]
+
+
+def apply_ok(env: Env) -> None:
+    """A real apply of node 1 (part of a setup: the snapshot is taken afterwards)."""
+    result = CliRunner().invoke(app, ["apply", "--node", "1", "--spec", str(env.spec), "--yes"])
+    assert result.exit_code == 0, result.output
+
+
+def apply1(env: Env, *extra: str | Path) -> list[str | Path]:
+    return ["apply", "--node", "1", "--spec", env.spec, "--yes", *extra]
+
+
+def diff1(env: Env, *extra: str | Path) -> list[str | Path]:
+    return ["diff", "--node", "1", "--spec", env.spec, *extra]
+
+
+# --- the setups that need more than one expression ---------------------------------------------------
+def spec_home_missing(env: Env) -> list[str | Path]:
+    edit_spec(env, f'home = "{env.home1}"', f'home = "{env.tmp / "gone"}"')
+    return apply1(env)
+
+
+def node_without_home(env: Env) -> list[str | Path]:
+    edit_spec(env, f'home = "{env.home2}"\n', "")
+    return ["apply", "--node", "2", "--spec", env.spec, "--yes"]
+
+
+def home_is_file(env: Env) -> list[str | Path]:
+    (env.tmp / "a-file").write_text("not a home\n", encoding="utf-8")
+    return apply1(env, "--home", env.tmp / "a-file")
+
+
+def home_empty_dir(env: Env) -> list[str | Path]:
+    (env.tmp / "empty").mkdir()
+    return apply1(env, "--home", env.tmp / "empty")
+
+
+def no_carbon_xml(env: Env) -> list[str | Path]:
+    env.file(CARBON).unlink()
+    return apply1(env)
+
+
+def carbon45(env: Env) -> list[str | Path]:
+    env.file(f"{CONF}/deployment.toml").write_text('[server]\nhostname = "localhost"\noffset = 0\n',
+                                                    encoding="utf-8")
+    return apply1(env)
+
+
+def carbon45_rollback(env: Env) -> list[str | Path]:
+    carbon45(env)
+    return ["rollback", "--home", env.home1, "--yes"]
+
+
+def carbon45_fixture(env: Env) -> list[str | Path]:
+    home = copy_tree(CARBON45_HOME, env.tmp / "carbon45")
+    return apply1(env, "--home", home)
+
+
+def missing_registry(env: Env) -> list[str | Path]:
+    env.file(REGISTRY).unlink()
+    return apply1(env)
+
+
+def carbon_truncated(env: Env) -> list[str | Path]:
+    edit(env.file(CARBON), lambda raw: raw[: active(raw, b"<Offset>") + 4])  # ends in "<Off"
+    return apply1(env)
+
+
+def carbon_mismatched(env: Env) -> list[str | Path]:
+    edit(env.file(CARBON), lambda raw: raw.replace(b"</Ports>", b"</Port>", 1))
+    return apply1(env)
+
+
+def carbon_mismatched_says(env: Env) -> list[str]:
+    line = line_of(env.file(CARBON).read_bytes(), b"</Port>")
+    return [f"{env.file(CARBON)}:{line}:", "malformed XML"]
+
+
+def datasources_empty(env: Env) -> list[str | Path]:
+    env.file(DATASOURCES).write_bytes(b"")
+    return apply1(env)
+
+
+def datasources_blank(env: Env) -> list[str | Path]:
+    env.file(DATASOURCES).write_bytes(b"\n   \n\t\n")
+    return apply1(env)
+
+
+def utf16_without_bom(declared: str) -> Setup:
+    """carbon.xml (made ASCII) re-encoded as UTF-16-LE without a BOM; its declaration says `declared`."""
+
+    def change(raw: bytes) -> bytes:
+        text = re.sub(r"[^\x00-\x7f]", "?", raw.decode("latin-1"))
+        text = re.sub(r'encoding="[^"]*"', f'encoding="{declared}"', text, count=1)
+        if not text.startswith("<?xml"):
+            text = f'<?xml version="1.0" encoding="{declared}"?>\n' + text
+        return text.encode("utf-16-le")
+
+    def setup(env: Env) -> list[str | Path]:
+        edit(env.file(CARBON), change)
+        return apply1(env)
+
+    return setup
+
+
+def binary_garbage(env: Env) -> list[str | Path]:
+    env.file(REGISTRY).write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<wso2registry>\n'
+                                   b"\x89PNG\r\n\x1a\n\x00\xff\xfe\x80\x81\xc3\x28</wso2registry>\n")
+    return apply1(env)
+
+
+def latin1_byte_in_utf8(env: Env) -> list[str | Path]:
+    edit(env.file(USER_MGT), lambda raw: raw.replace(b"<UserManager>", b"<!-- caf\xe9 -->\n<UserManager>", 1))
+    return apply1(env)
+
+
+def latin1_says(env: Env) -> list[str]:
+    line = line_of(env.file(USER_MGT).read_bytes(), b"caf\xe9")
+    return [f"{env.file(USER_MGT)}:{line}:1", "not utf-8"]
+
+
+def xxe(env: Env) -> list[str | Path]:
+    doctype = b'<!DOCTYPE datasources-configuration [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>'
+    edit(env.file(DATASOURCES), lambda raw: use_in_description(with_doctype(raw, doctype), b"&xxe;"))
+    return apply1(env)
+
+
+def xxe_in_carbon(env: Env) -> list[str | Path]:
+    doctype = b'<!DOCTYPE Server [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>'
+    edit(env.file(CARBON), lambda raw: with_doctype(raw, doctype).replace(b"<Offset>0</Offset>",
+                                                                          b"<Offset>&xxe;</Offset>", 1))
+    return diff1(env)
+
+
+def billion_laughs(env: Env) -> list[str | Path]:
+    entities = [b'<!ENTITY lol0 "lol">'] + [b"<!ENTITY lol%d \"%s\">" % (i, b"&lol%d;" % (i - 1) * 10)
+                                             for i in range(1, 10)]
+    doctype = b"<!DOCTYPE datasources-configuration [\n" + b"\n".join(entities) + b"\n]>"
+    edit(env.file(DATASOURCES), lambda raw: use_in_description(with_doctype(raw, doctype), b"&lol9;"))
+    return apply1(env)
+
+
+def external_dtd(env: Env) -> list[str | Path]:
+    doctype = b'<!DOCTYPE datasources-configuration SYSTEM "http://127.0.0.1:9/evil.dtd">'
+    edit(env.file(DATASOURCES), lambda raw: with_doctype(raw, doctype))
+    return apply1(env)
+
+
+def external_dtd_file(env: Env) -> list[str | Path]:
+    doctype = b'<!DOCTYPE datasources-configuration SYSTEM "file:///etc/passwd">'
+    edit(env.file(DATASOURCES), lambda raw: with_doctype(raw, doctype))
+    return apply1(env)
+
+
+def parameter_entity(env: Env) -> list[str | Path]:
+    doctype = b'<!DOCTYPE datasources-configuration [\n<!ENTITY % p SYSTEM "file:///etc/passwd">\n%p;\n]>'
+    edit(env.file(DATASOURCES), lambda raw: with_doctype(raw, doctype))
+    return apply1(env)
+
+
+def no_members(env: Env) -> list[str | Path]:
+    def change(raw: bytes) -> bytes:
+        start = active(raw, b"<members>")
+        end = raw.index(b"</members>", start) + len(b"</members>")
+        return raw[:start] + raw[end:]
+
+    edit(env.file(AXIS2), change)
+    return apply1(env)
+
+
+def two_offsets(env: Env) -> list[str | Path]:
+    def change(raw: bytes) -> bytes:
+        start = active(raw, b"<Offset>")
+        end = raw.index(b"</Offset>", start) + len(b"</Offset>")
+        return raw[:end] + raw[start:end] + raw[end:]
+
+    edit(env.file(CARBON), change)
+    return apply1(env)
+
+
+def registry_is_a_directory(env: Env) -> list[str | Path]:
+    env.file(REGISTRY).unlink()
+    env.file(REGISTRY).mkdir()
+    return apply1(env)
+
+
+def unknown_encoding(env: Env) -> list[str | Path]:
+    def change(raw: bytes) -> bytes:
+        body = raw[raw.index(b"?>") + 2 :] if raw.startswith(b"<?xml") else b"\n" + raw
+        return b'<?xml version="1.0" encoding="KLINGON-9"?>' + body
+
+    edit(env.file(REGISTRY), change)
+    return apply1(env)
+
+
+def no_home_here(env: Env) -> list[str | Path]:
+    edit_spec(env, f'home = "{env.home1}"', f'home = "{env.tmp / "gone1"}"')
+    edit_spec(env, f'home = "{env.home2}"', f'home = "{env.tmp / "gone2"}"')
+    return ["diff", "--spec", env.spec]
+
+
+def rollback_without_yes(env: Env) -> list[str | Path]:
+    apply_ok(env)
+    return ["rollback", "--home", env.home1]
+
+
+def rollback_drift(env: Env) -> list[str | Path]:
+    apply_ok(env)
+    edit(env.file(REGISTRY), lambda raw: raw + b"<!-- edited by hand -->")
+    return ["rollback", "--home", env.home1, "--yes"]
+
+
+def password_env_unset(env: Env) -> list[str | Path]:
+    assert UNSET_VAR not in os.environ
+    edit_spec(env, 'password = "regadmin"', f'password_env = "{UNSET_VAR}"')
+    return apply1(env)
+
+
+def same_member_port(env: Env) -> list[str | Path]:
+    edit_spec(env, "offset = 3", "offset = 3\nmember_port = 4000")
+    return apply1(env)
+
+
+def spec_error_at(needle: str, *more: str, occurrence: int = 1) -> Says:
+    return lambda env: [f"{env.spec}:{env.line_in_spec(needle, occurrence)}: ", *more]
+
+
+def spec_edit_then(old: str, new: str) -> Setup:
+    def setup(env: Env) -> list[str | Path]:
+        edit_spec(env, old, new)
+        return apply1(env)
+
+    return setup
+
+
+CASES: list[Case] = [
+    # --- unknown node, spec file ------------------------------------------------------------------
+    Case("unknown-node-apply", lambda e: ["apply", "--node", "9", "--spec", e.spec, "--yes"], SPEC_ERR,
+         lambda e: [str(e.spec), "no [[node]] with id = 9"]),
+    Case("unknown-node-diff", lambda e: ["diff", "--node", "9", "--spec", e.spec], SPEC_ERR,
+         lambda e: [str(e.spec), "no [[node]] with id = 9"]),
+    Case("unknown-node-with-home", lambda e: ["apply", "--node", "9", "--spec", e.spec, "--yes", "--home", e.home1],
+         SPEC_ERR, lambda e: [str(e.spec), "no [[node]] with id = 9"]),
+    Case("unknown-node-rollback", lambda e: ["rollback", "--node", "9", "--spec", e.spec, "--yes"], SPEC_ERR,
+         lambda e: [str(e.spec), "no [[node]] with id = 9"]),
+    Case("spec-not-found", lambda e: ["apply", "--node", "1", "--spec", e.tmp / "nope.toml", "--yes"], SPEC_ERR,
+         lambda e: [str(e.tmp / "nope.toml"), "not found"]),
+    Case("spec-is-a-directory", lambda e: ["apply", "--node", "1", "--spec", e.tmp, "--yes"], SPEC_ERR,
+         lambda e: [str(e.tmp), "cannot read the cluster spec"]),
+    Case("node-without-home", node_without_home, SPEC_ERR, lambda e: [str(e.spec), "node 2 has no home"]),
+    Case("broken-toml", spec_edit_then('username = "regadmin"', "username = regadmin"), SPEC_ERR,
+         lambda e: [str(e.spec), "invalid TOML"]),
+    Case("unknown-key", spec_edit_then("offset = 3", "ofset = 3"), SPEC_ERR,
+         spec_error_at("ofset", "unknown key 'ofset'", "did you mean 'offset'?")),
+    Case("unknown-key-database", spec_edit_then('host = "localhost"', 'hostname = "localhost"'), SPEC_ERR,
+         spec_error_at("hostname", "unknown key 'hostname'", "did you mean 'host'?")),
+    Case("unknown-table", spec_edit_then("[cluster]", "[clustr]"), SPEC_ERR,
+         spec_error_at("[clustr]", "unknown table [clustr]", "did you mean [cluster]?")),
+    Case("wrong-type-offset", spec_edit_then("offset = 3", 'offset = "3"'), SPEC_ERR,
+         spec_error_at('offset = "3"', "offset must be int, not str")),
+    Case("wrong-type-id", spec_edit_then("id = 2", "id = true"), SPEC_ERR,
+         spec_error_at("id = true", "id must be int, not bool")),
+    Case("wrong-type-port", spec_edit_then("port = 3306", 'port = "x"'), SPEC_ERR,
+         spec_error_at('port = "x"', "port must be int, not str")),
+    Case("duplicate-node-ids", spec_edit_then("id = 2", "id = 1"), SPEC_ERR,
+         spec_error_at("id = 1", "share id 1", occurrence=2)),
+    Case("same-host-same-offset", spec_edit_then("offset = 3", "offset = 0"), SPEC_ERR,
+         spec_error_at("offset = 0", "share host 10.100.7.118 with offset 0", occurrence=2)),
+    Case("same-host-same-member-port", same_member_port, SPEC_ERR,
+         spec_error_at("member_port = 4000", "share host 10.100.7.118 with member port 4000")),
+    Case("password-and-password-env", spec_edit_then('password = "regadmin"',
+                                                     'password = "regadmin"\npassword_env = "X"'), SPEC_ERR,
+         spec_error_at("[database]", "exactly one of password and password_env")),
+    Case("password-neither", spec_edit_then('password = "regadmin"\n', ""), SPEC_ERR,
+         spec_error_at("[database]", "exactly one of password and password_env")),
+    Case("password-env-unset", password_env_unset, SPEC_ERR,
+         spec_error_at("password_env", f"${UNSET_VAR}", "not set")),
+    Case("local-name-without-id", spec_edit_then("REGISTRY_LOCAL{id}", "REGISTRY_LOCAL"), SPEC_ERR,
+         spec_error_at("local = ", "must contain {id}")),
+    Case("bad-host", spec_edit_then('host = "10.100.7.118"', 'host = "10.100.7.118 <x>"'), SPEC_ERR,
+         spec_error_at("<x>", "is not a host name or IP address")),
+    # --- usage errors (click: exit 2) ---------------------------------------------------------------
+    Case("rollback-without-home-or-node", lambda e: ["rollback", "--spec", e.spec, "--yes"], USAGE,
+         lambda e: ["--home", "--node"]),
+    Case("diff-home-without-node", lambda e: ["diff", "--home", e.home1, "--spec", e.spec], USAGE,
+         lambda e: ["--home", "--node"]),
+    Case("apply-without-node", lambda e: ["apply", "--spec", e.spec, "--yes"], USAGE, lambda e: ["--node"]),
+    Case("apply-node-not-a-number", lambda e: ["apply", "--node", "two", "--spec", e.spec, "--yes"], USAGE,
+         lambda e: ["--node"]),
+    Case("unknown-option", lambda e: ["apply", "--nod", "1", "--spec", e.spec, "--yes"], USAGE,
+         lambda e: ["--nod"]),
+    Case("home-without-value", lambda e: ["apply", "--node", "1", "--spec", e.spec, "--yes", "--home"], USAGE,
+         lambda e: ["--home"]),
+    # --- the product home ------------------------------------------------------------------------------
+    Case("home-missing", lambda e: apply1(e, "--home", e.tmp / "nope"), HOME_ERR,
+         lambda e: [str(e.tmp / "nope"), "does not exist"], trees=True),
+    Case("diff-home-missing", lambda e: diff1(e, "--home", e.tmp / "nope"), HOME_ERR,
+         lambda e: [str(e.tmp / "nope"), "does not exist"]),
+    Case("rollback-home-missing", lambda e: ["rollback", "--home", e.tmp / "nope", "--yes"], HOME_ERR,
+         lambda e: [str(e.tmp / "nope"), "does not exist"]),
+    Case("spec-home-missing", spec_home_missing, HOME_ERR, lambda e: [str(e.tmp / "gone"), "does not exist"]),
+    Case("diff-no-home-on-this-machine", no_home_here, HOME_ERR, lambda e: [str(e.spec), "no node of the spec"]),
+    Case("home-is-a-file", home_is_file, HOME_ERR, lambda e: [str(e.tmp / "a-file"), "not a directory"]),
+    Case("home-empty-dir", home_empty_dir, HOME_ERR,
+         lambda e: [str(e.tmp / "empty"), "not a Carbon 4.4.x product home", "repository/conf/carbon.xml"]),
+    Case("home-without-carbon-xml", no_carbon_xml, HOME_ERR,
+         lambda e: [str(e.home1), "not a Carbon 4.4.x product home", "repository/conf/carbon.xml"], trees=True),
+    Case("carbon45-home", carbon45, HOME_ERR,
+         lambda e: [str(e.home1), "deployment.toml", "start-up", "overwritten"], trees=True),
+    Case("carbon45-home-rollback", carbon45_rollback, HOME_ERR, lambda e: [str(e.home1), "deployment.toml"]),
+    Case("carbon45-fixture", carbon45_fixture, HOME_ERR,
+         lambda e: [str(e.tmp / "carbon45"), "deployment.toml", "start-up"]),
+    # --- config files ------------------------------------------------------------------------------
+    Case("missing-registry-xml", missing_registry, CONFIG_ERR, lambda e: [str(e.file(REGISTRY)), "missing"],
+         trees=True),
+    Case("carbon-xml-truncated-mid-tag", carbon_truncated, CONFIG_ERR,
+         lambda e: [str(e.file(CARBON)), "malformed XML"], pattern=r"/carbon\.xml:\d+:\d+: malformed XML",
+         trees=True),
+    Case("carbon-xml-mismatched-tag", carbon_mismatched, CONFIG_ERR, carbon_mismatched_says,
+         pattern=r"/carbon\.xml:\d+:\d+: ", trees=True),
+    Case("registry-xml-is-a-directory", registry_is_a_directory, CONFIG_ERR,
+         lambda e: [str(e.file(REGISTRY)), "cannot read"]),
+    Case("unknown-encoding", unknown_encoding, CONFIG_ERR,
+         lambda e: [f"{e.file(REGISTRY)}:1:1", "unknown encoding 'KLINGON-9'"], trees=True),
+    Case("master-datasources-empty", datasources_empty, CONFIG_ERR,
+         lambda e: [f"{e.file(DATASOURCES)}:1:1", "empty"], trees=True),
+    Case("master-datasources-blank", datasources_blank, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "empty"]),
+    Case("utf16-without-bom", utf16_without_bom("UTF-8"), CONFIG_ERR, lambda e: [str(e.file(CARBON))],
+         pattern=r"/carbon\.xml:\d+:\d+: ", trees=True),
+    Case("utf16-without-bom-declared-utf16", utf16_without_bom("UTF-16"), CONFIG_ERR,
+         lambda e: [str(e.file(CARBON))], pattern=r"/carbon\.xml:\d+:\d+: "),
+    Case("binary-garbage", binary_garbage, CONFIG_ERR, lambda e: [str(e.file(REGISTRY)), "utf-8"],
+         pattern=r"/registry\.xml:3:1: ", trees=True),
+    Case("latin1-byte-in-utf8", latin1_byte_in_utf8, CONFIG_ERR, latin1_says),
+    Case("xxe-file-entity", xxe, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "DOCTYPE"],
+         pattern=r"/master-datasources\.xml:\d+:\d+: ", trees=True, never=("root:",)),
+    Case("xxe-in-carbon-xml", xxe_in_carbon, CONFIG_ERR, lambda e: [str(e.file(CARBON)), "DOCTYPE"],
+         pattern=r"/carbon\.xml:\d+:\d+: ", never=("root:",)),
+    Case("billion-laughs", billion_laughs, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "entit"],
+         pattern=r"/master-datasources\.xml:\d+:\d+: ", trees=True, never=("lollollol",)),
+    Case("external-dtd-http", external_dtd, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "DOCTYPE"],
+         pattern=r"/master-datasources\.xml:\d+:\d+: ", trees=True),
+    Case("external-dtd-file", external_dtd_file, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "DOCTYPE"],
+         never=("root:",)),
+    Case("parameter-entity", parameter_entity, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "DOCTYPE"],
+         never=("root:",)),
+    # --- patches that do not fit ---------------------------------------------------------------------
+    Case("axis2-without-members", no_members, PATCH_ERR,
+         lambda e: [str(e.file(AXIS2)), "wka-members", "/axisconfig/clustering/members", "matched 0"], trees=True),
+    Case("carbon-xml-two-offsets", two_offsets, PATCH_ERR,
+         lambda e: [str(e.file(CARBON)), "port-offset", "/Server/Ports/Offset", "matched 2"], trees=True),
+    # --- confirmation and drift ----------------------------------------------------------------------
+    Case("apply-without-yes", lambda e: ["apply", "--node", "1", "--spec", e.spec], REFUSED,
+         lambda e: ["not confirmed", "--yes", "nothing was written"], trees=True),
+    Case("apply-without-yes-json", lambda e: ["apply", "--node", "1", "--spec", e.spec, "--json"], REFUSED,
+         lambda e: ["not confirmed", "--yes"]),
+    Case("rollback-without-yes", rollback_without_yes, REFUSED, lambda e: ["not confirmed", "--yes"], trees=True),
+    Case("rollback-after-hand-edit", rollback_drift, DRIFT_ERR,
+         lambda e: [str(e.home1), "repository/conf/registry.xml", "--force"], trees=True),
+]
+
+
+def _params() -> Iterator[Any]:
+    fixture_marks = [pytest.mark.skipif(not (MB_HOME / CARBON).is_file(), reason=NO_FIXTURES)]
+    for case in CASES:
+        yield pytest.param(case, MB_HOME, id=f"{case.id}-fixture-mb-home", marks=fixture_marks)
+        if case.trees:
+            for p in stock_params():
+                yield pytest.param(case, p.values[0], id=f"{case.id}-{p.id}", marks=p.marks)
+
+
+def state(root: Path) -> tuple[dict[str, str], list[str]]:
+    """Every file's hash, and every path (so that a created or removed directory also counts)."""
+    return snapshot(root), sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+
+def check_error(case: Case, env: Env, code: int, stdout: str, stderr: str) -> None:
+    both = stdout + stderr
+    assert "Traceback" not in both, both
+    assert code == case.code, f"exit {code}, expected {case.code}: {both}"
+    if case.code == USAGE:
+        assert "Error" in stderr, stderr
+        for s in case.says(env):
+            assert s in stderr, (s, stderr)
+    else:
+        lines = stderr.strip("\n").splitlines()
+        assert len(lines) == 1, f"expected one error line on stderr, got: {stderr!r}"
+        line = lines[0]
+        assert line.startswith("wso2patch: error: "), line
+        for s in case.says(env):
+            assert s in line, (s, line)
+        if case.pattern is not None:
+            assert re.search(case.pattern, line), (case.pattern, line)
+    for s in case.never:
+        assert s not in both, f"{s!r} leaked into the output"
+
+
+def make_env(tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]], tree: Path) -> Env:
+    spec, home1, home2 = cluster(tree)
+    return Env(tmp_path, spec, home1, home2)
+
+
+@pytest.mark.parametrize(("case", "tree"), list(_params()))
+def test_bad_input(case: Case, tree: Path, tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]],
+                   cli: Cli) -> None:
+    env = make_env(tmp_path, cluster, tree)
+    args = case.setup(env)
+    before = state(tmp_path)
+    result = cli(*args)
+    assert state(tmp_path) == before, "a byte changed"
+    check_error(case, env, result.exit_code, result.stdout, result.stderr)
+    for s in case.never:
+        for p in tmp_path.rglob("*"):
+            if p.is_file():
+                assert s.encode() not in p.read_bytes(), p
+
+
+def test_apply_without_yes_json_is_one_document(tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]],
+                                               cli: Cli) -> None:
+    if not (MB_HOME / CARBON).is_file():
+        pytest.skip(NO_FIXTURES)
+    env = make_env(tmp_path, cluster, MB_HOME)
+    before = state(tmp_path)
+    result = cli("apply", "--node", "1", "--spec", env.spec, "--json")
+    assert state(tmp_path) == before
+    doc = json.loads(result.stdout)
+    assert doc["exit_code"] == REFUSED == result.exit_code
+    assert doc["status"] == "error"
+    assert doc["error"]["type"] == "RefusedError"
+
+
+# --- the real console script, in a subprocess (stdin is no terminal) ----------------------------------
+def console_script() -> list[str]:
+    script = Path(sys.executable).parent / "wso2patch"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "wso2patch"]
+
+
+SUBPROCESS_CASES = ["unknown-node-apply", "carbon-xml-truncated-mid-tag", "xxe-file-entity"]
+
+
+@pytest.mark.skipif(not (MB_HOME / CARBON).is_file(), reason=NO_FIXTURES)
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in SUBPROCESS_CASES], ids=lambda c: c.id)
+def test_console_script(case: Case, tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]]) -> None:
+    env = make_env(tmp_path, cluster, MB_HOME)
+    args = [str(a) for a in case.setup(env)]
+    before = state(tmp_path)
+    environ = {k: v for k, v in os.environ.items() if k != "WSO2PATCH_DEBUG"}
+    proc = subprocess.run([*console_script(), *args], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          cwd=tmp_path, env=environ, timeout=120, check=False)
+    assert state(tmp_path) == before
+    assert proc.stderr.count("\n") == 1 and proc.stderr.endswith("\n"), repr(proc.stderr)
+    check_error(case, env, proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_catalogue() -> None:
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), "case ids must be unique"
+    assert {c.code for c in CASES} == {USAGE, SPEC_ERR, HOME_ERR, CONFIG_ERR, PATCH_ERR, DRIFT_ERR, REFUSED}
+    runs = len(list(_params()))
+    print(f"\nbad-input catalogue: {len(CASES)} cases, {runs} runs "
+          f"({sum(c.trees for c in CASES)} cases also on each stock tree)")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import socket
 import stat
-from collections.abc import Callable
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 from typer.testing import CliRunner
 
@@ -95,7 +101,7 @@ class Cli:
     def __init__(self) -> None:
         self.runner = CliRunner()
 
-    def __call__(self, *args: str | Path, env: dict[str, str] | None = None) -> Any:
+    def __call__(self, *args: str | Path | int, env: dict[str, str] | None = None) -> Any:
         result = self.runner.invoke(app, [str(a) for a in args], env=env, catch_exceptions=True)
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         assert "Traceback" not in result.output
@@ -105,3 +111,69 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
+
+
+# --- a throwaway MariaDB server for the database tests -------------------------------------------------
+NO_DB = "no mariadbd/mariadb-install-db on this machine: database tests need MariaDB (.ci/run installs it)"
+
+
+@dataclass(frozen=True)
+class MariaDB:
+    host: str
+    port: int
+    admin: str
+    admin_password: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _binary(*names: str) -> str | None:
+    for name in names:
+        found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}")
+                                            if os.access(p, os.X_OK)), None)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    """Our own mariadbd on a temporary data directory and port; never a server we did not start."""
+    server, install = _binary("mariadbd", "mysqld"), _binary("mariadb-install-db", "mysql_install_db")
+    if not server or not install:
+        if os.environ.get("WSO2PATCH_REQUIRE_DB"):
+            pytest.fail(NO_DB)
+        pytest.skip(NO_DB)
+    base = tmp_path_factory.mktemp("mariadb")
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run([install, "--no-defaults", f"--datadir={base / 'data'}", "--auth-root-authentication-method=normal",
+                    "--skip-test-db", *as_root], check=True, capture_output=True)
+    port = _free_port()
+    proc = subprocess.Popen([server, "--no-defaults", f"--datadir={base / 'data'}", f"--socket={base / 'sock'}",
+                             f"--port={port}", "--bind-address=127.0.0.1", "--skip-name-resolve",
+                             f"--pid-file={base / 'pid'}", f"--log-error={base / 'error.log'}",
+                             "--innodb-buffer-pool-size=64M", *as_root],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            pymysql.connect(host="127.0.0.1", port=port, user="root", password="", connect_timeout=2).close()
+            break
+        except pymysql.MySQLError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log = (base / "error.log").read_text(errors="replace")[-2000:] if (base / "error.log").exists() else ""
+                pytest.fail(f"mariadbd did not start: {log}")
+            time.sleep(0.3)
+    try:
+        yield MariaDB("127.0.0.1", port, "root", "")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

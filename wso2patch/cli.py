@@ -11,13 +11,18 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__, txn
-from wso2patch.errors import InternalError, RefusedError, Wso2PatchError
+from wso2patch import __version__, dbinit, txn
+from wso2patch.datasources import check as check_datasource
+from wso2patch.datasources import mask_url, read_datasources
+from wso2patch.dbplan import FLAVOURS, render_sql, targets
+from wso2patch.dbserver import Endpoint, Server, flavour_of
+from wso2patch.driver import DRIVER_DIR, driver_jars
+from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
 from wso2patch.patchset import load_patches
 from wso2patch.plan import check_home
 from wso2patch.report import Report
 from wso2patch.spec import find_spec, load_spec
-from wso2patch.workflow import commit_plan, diff_targets, home_for, plan_node, prepare_write
+from wso2patch.workflow import commit_plan, diff_targets, first_home, home_for, plan_node, prepare_write
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -32,6 +37,8 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="product home [defa
                                               show_default=False)]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="write without asking")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document")]
+SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print passwords instead of ********")]
+NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
 
 
 def _run(report: Report, body: Callable[[], int]) -> NoReturn:
@@ -106,10 +113,11 @@ def patches(json_: JsonOpt = False) -> None:
 @app.command()
 def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node whose home "
                                                   "exists here]", show_default=False)] = None,
-         home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+         home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
+         show_secrets: SecretsOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
     pending."""
-    report = Report("diff", json_)
+    report = Report("diff", json_, reveal=show_secrets)
     if home is not None and node is None:
         raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
 
@@ -119,9 +127,9 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
             plan = plan_node(s, node_id, node_home)
             report.show_diff(plan)
             names = ", ".join(f.rel for f in plan.changed)
-            report.node(plan, "pending" if plan.changed else "clean")
+            report.node(plan, "pending" if plan.pending else "clean")
             report.say(f"node {node_id} ({node_home}): " + (f"{len(plan.changed)} file(s) would change: {names}"
-                       if plan.changed else "nothing to change"), stderr=True)
+                       if plan.pending else "nothing to change"), stderr=True)
         pending = any(n["status"] == "pending" for n in report.nodes)
         report.status, report.exit_code = ("pending", 1) if pending else ("clean", 0)
         report.emit()
@@ -132,9 +140,13 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
 
 @app.command()
 def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec")],
-          home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False) -> None:
+          home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
+          jdbc_driver: Annotated[Path | None, typer.Option(
+              "--jdbc-driver", help="a MySQL Connector/J jar to copy into repository/components/lib",
+              show_default=False)] = None,
+          show_secrets: SecretsOpt = False) -> None:
     """Patch one node's home: show the diff, ask (or --yes), back up, write atomically."""
-    report = Report("apply", json_)
+    report = Report("apply", json_, reveal=show_secrets)
 
     def body() -> int:
         s = load_spec(find_spec(spec))
@@ -143,8 +155,8 @@ def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec"
         for undone in prepare_write(node_home):
             report.say(f"recovered interrupted apply {undone.id}: its files are back as they were before it",
                        style="yellow")
-        plan = plan_node(s, node, node_home)
-        if not plan.changed:
+        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
+        if not plan.pending:
             report.node(plan, "already")
             report.status = "already"
             report.say(f"node {node} ({node_home}): already applied, nothing to write "
@@ -152,11 +164,12 @@ def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec"
             report.emit()
             return 0
         report.show_diff(plan)
-        _confirm(report, yes, f"Write {len(plan.changed)} file(s) in {node_home}?", "review with 'wso2patch diff'")
+        count = len(plan.changed) + len(plan.copied)
+        _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
         tx = commit_plan(plan, s)
         report.node(plan, "applied", tx)
         report.status = "applied"
-        report.say(f"node {node} ({node_home}): wrote {len(plan.changed)} file(s); backups in "
+        report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in "
                    f"{node_home / txn.STATE_DIR}; undo with: wso2patch rollback --home {node_home}", style="green")
         report.emit()
         return 0
@@ -197,6 +210,115 @@ def rollback(home: HomeOpt = None,
         report.say(f"{target}: restored {files} (apply {last.id})", style="green")
         report.emit()
         return 0
+
+    _run(report, body)
+
+
+db_app = typer.Typer(no_args_is_help=True, help="The cluster's MySQL databases: print the SQL, or provision them.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("sql")
+def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
+           server: Annotated[str, typer.Option("--server", help="mysql8, mysql5.7 or mariadb")] = "mysql8",
+           show_secrets: SecretsOpt = False, json_: JsonOpt = False) -> None:
+    """Print the SQL that provisions the databases, the application user and the schemas (writes nothing)."""
+    report = Report("db sql", json_, reveal=show_secrets)
+    if server not in FLAVOURS:
+        raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
+
+    def body() -> int:
+        s = load_spec(find_spec(spec))
+        target = first_home(s, home)
+        check_home(target)
+        report.text(render_sql(s, target, server, show_secrets=show_secrets))
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+@db_app.command("init")
+def db_init(spec: SpecOpt = None, home: HomeOpt = None,
+            admin_user: Annotated[str, typer.Option("--admin-user", help="an account that may create databases, "
+                                                    "users and grants")] = "root",
+            admin_password_env: Annotated[str | None, typer.Option(
+                "--admin-password-env", help="environment variable holding the admin password [default: empty "
+                "password]", show_default=False)] = None,
+            yes: YesOpt = False, json_: JsonOpt = False) -> None:
+    """Create what is missing on the MySQL server: databases, the application user, grants, and schemas
+    (each loaded only into a database that lacks it; never drops anything)."""
+    report = Report("db init", json_)
+
+    def body() -> int:
+        s = load_spec(find_spec(spec))
+        target = first_home(s, home)
+        check_home(target)
+        password = "" if admin_password_env is None else os.environ.get(admin_password_env)
+        if password is None:
+            raise DatabaseError(f"--admin-password-env names ${admin_password_env}, which is not set",
+                                hint=f"export {admin_password_env}=... and rerun")
+        admin = Endpoint(s.db.host, s.db.port, admin_user, password, "admin")
+        app_ep = Endpoint(s.db.host, s.db.port, s.db.username, s.db.password, "application")
+        with Server(admin) as server:
+            todo = dbinit.plan(server, s, targets(s, target, flavour_of(server.version())), app_ep)
+            actions = todo.actions()
+            report.nodes.append({"server": todo.version, "flavour": todo.flavour, "actions": actions,
+                                 "ready": todo.ready})
+            where = f"{s.db.host}:{s.db.port} ({todo.version})"
+            if not actions:
+                report.status = "already"
+                report.say(f"{where}: nothing to do: databases, user, grants and schemas are in place", style="green")
+                report.emit()
+                return 0
+            report.say(f"{where}: to do:")
+            for action in actions:
+                report.say(f"  - {action}")
+            _confirm(report, yes, f"Provision these on {s.db.host}:{s.db.port}?", "review with 'wso2patch db sql'")
+            with report.progress() as progress:
+                dbinit.run(server, s, todo, admin, app_ep, progress)
+        report.status = "applied"
+        report.say(f"{where}: done ({len(actions)} actions); check the nodes with 'wso2patch check --db'",
+                   style="green")
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+@app.command()
+def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS datasource with the URL, user and "
+                                           "password written in master-datasources.xml and run its "
+                                           "validationQuery")] = False,
+          node: NodeOpt = None, home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
+          show_secrets: SecretsOpt = False) -> None:
+    """Check homes: the MySQL driver jar, and with --db every datasource against the live server.
+    Exit 1 when a check fails."""
+    report = Report("check", json_, reveal=show_secrets)
+
+    def body() -> int:
+        if home is not None:
+            homes: list[tuple[int | None, Path]] = [(node, home)]
+        else:
+            s = load_spec(find_spec(spec))
+            homes = [(node, home_for(s, node, None))] if node is not None else list(diff_targets(s, None, None))
+        failed = False
+        for node_id, node_home in homes:
+            check_home(node_home)
+            label = f"node {node_id} ({node_home})" if node_id is not None else str(node_home)
+            if not driver_jars(node_home):
+                report.warn(f"{label}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
+                            "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
+            if db:
+                results = [check_datasource(ds) for ds in read_datasources(node_home)]
+                rows = [[r.datasource.name, r.datasource.jndi, mask_url(r.datasource.url),
+                         r.detail if r.ok is not False else f"error: {r.detail}"] for r in results]
+                styles = ["green" if r.ok else "dim" if r.ok is None else "red" for r in results]
+                report.table(label, ["datasource", "JNDI name", "URL", "result"], rows, styles)
+                failed |= any(r.ok is False for r in results)
+        report.status, report.exit_code = ("failed", 1) if failed else ("ok", 0)
+        report.emit()
+        return report.exit_code
 
     _run(report, body)
 

@@ -65,6 +65,12 @@ class WriteError(Wso2PatchError):
     exit_code = 9
 
 
+class DatabaseError(Wso2PatchError):
+    """The MySQL server is unreachable, refuses the credentials or a privilege, or holds foreign tables."""
+
+    exit_code = 11
+
+
 class InternalError(Wso2PatchError):
     """A bug in wso2patch, such as a plan that would change again on a second run."""
 
@@ -83,4 +89,6 @@ EXIT_CODES: dict[int, str] = {
     RefusedError.exit_code: "not confirmed: no terminal and no --yes, or the answer was no",
     WriteError.exit_code: "a file could not be written; nothing was changed",
     InternalError.exit_code: "internal error (for example an unstable plan); please report it",
+    DatabaseError.exit_code: "database: server unreachable, credentials or privileges refused, foreign or "
+                             "half-loaded tables that cannot be resumed",
 }

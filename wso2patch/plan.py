@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wso2patch.driver import FileCopy
 from wso2patch.errors import ConfigError, HomeError, InternalError, PatchError
 from wso2patch.ops import apply_op
 from wso2patch.patchset import Patch, Step
@@ -49,10 +50,19 @@ class Plan:
     node: int
     files: list[FilePlan]
     skipped: list[OpResult]  # operations of patches whose required files this home lacks
+    copies: list[FileCopy] = field(default_factory=list)  # files copied in whole (the JDBC driver)
 
     @property
     def changed(self) -> list[FilePlan]:
         return [f for f in self.files if f.changed]
+
+    @property
+    def copied(self) -> list[FileCopy]:
+        return [c for c in self.copies if c.changed]
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.changed or self.copied)
 
 
 def check_home(home: Path) -> None:

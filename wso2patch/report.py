@@ -8,11 +8,15 @@ JSON schema "wso2patch/1": {"schema", "command", "exit_code", "status", "nodes":
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
 from wso2patch.diff import file_diff
@@ -22,18 +26,31 @@ from wso2patch.plan import Plan
 from wso2patch.txn import Transaction
 
 SCHEMA = "wso2patch/1"
+MASK = "********"
 _STYLE = {"+": "green", "-": "red", "@": "cyan"}
+_SECRETS = [  # where passwords show up in what we print: XML elements, JDBC URLs, SQL
+    (re.compile(r"(<password\b[^>]*>)([^<]+)(</password>)"), rf"\g<1>{MASK}\g<3>"),
+    (re.compile(r"(?i)(password=)([^&;\s<\"']+)"), rf"\g<1>{MASK}"),
+    (re.compile(r"(?i)(IDENTIFIED (?:WITH \w+ )?BY ')((?:[^'\\]|\\.|'')*)(')"), rf"\g<1>{MASK}\g<3>"),
+]
 
 
-def plan_json(plan: Plan, *, with_diff: bool) -> dict[str, Any]:
+def mask(text: str) -> str:
+    for pattern, repl in _SECRETS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str, Any]:
     files = []
     for f in plan.files:
         entry: dict[str, Any] = {"path": f.rel, "changed": f.changed,
                                  "operations": [asdict(r) for r in f.results]}
         if with_diff and f.changed:
-            entry["diff"] = file_diff(f)
+            entry["diff"] = file_diff(f) if reveal else mask(file_diff(f))
         files.append(entry)
-    return {"node": plan.node, "home": str(plan.home), "files": files,
+    copies = [{"path": c.rel, "changed": c.changed, "bytes": len(c.new), "new": c.old is None} for c in plan.copies]
+    return {"node": plan.node, "home": str(plan.home), "files": files, "copies": copies,
             "skipped": [asdict(r) for r in plan.skipped]}
 
 
@@ -43,24 +60,71 @@ class Report:
 
     command: str
     json_mode: bool
+    reveal: bool = False  # --show-secrets: print passwords instead of masking them
     nodes: list[dict[str, Any]] = field(default_factory=list)
     status: str = "ok"
     exit_code: int = 0
+    warnings: list[str] = field(default_factory=list)
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
 
     # --- human output (suppressed in JSON mode) ----------------------------------------------------
+    def clean(self, text: str) -> str:
+        return text if self.reveal else mask(text)
+
     def say(self, message: str, *, style: str | None = None, stderr: bool = False) -> None:
         if not self.json_mode:
-            (self.err if stderr else self.out).print(Text(message, style=style or ""))
+            (self.err if stderr else self.out).print(Text(self.clean(message), style=style or ""))
 
     def show_diff(self, plan: Plan) -> None:
         if self.json_mode:
             return
         for f in plan.changed:
-            for line in file_diff(f).splitlines():
+            for line in self.clean(file_diff(f)).splitlines():
                 style = "bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], "")
                 self.out.print(Text(line, style=style))
+        for c in plan.copied:
+            what = "new file" if c.old is None else "replaced file"
+            self.out.print(Text(f"{what}: {c.rel} (binary, {len(c.new)} bytes)", style="bold green"))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(self.clean(message))
+        self.say(f"warning: {message}", style="yellow", stderr=True)
+
+    def text(self, body: str) -> None:
+        """Plain text to stdout (db sql); in JSON mode it goes into the document."""
+        if self.json_mode:
+            self.nodes.append({"text": self.clean(body)})
+        else:
+            sys.stdout.write(self.clean(body))
+
+    def table(self, title: str, columns: list[str], rows: list[list[str]], styles: list[str]) -> None:
+        if self.json_mode:
+            self.nodes.append({"title": title, "rows": [dict(zip(columns, map(self.clean, r), strict=True))
+                                                        for r in rows]})
+            return
+        cells = [columns, *([self.clean(c) for c in r] for r in rows)]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+        self.out.print(Text(title, style="bold"))
+        for row, style in zip(cells, ["bold", *styles], strict=True):  # plain, aligned, never wrapped: greppable
+            self.out.print(Text("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
+                                style=style), crop=False)
+
+    @contextmanager
+    def progress(self) -> Iterator[Callable[[str, int, int], None]]:
+        """A progress bar per label (one per schema script load); silent in JSON mode."""
+        if self.json_mode:
+            yield lambda label, done, total: None
+            return
+        bars: dict[str, TaskID] = {}
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=self.err, transient=False) as prog:
+            def update(label: str, done: int, total: int) -> None:
+                if label not in bars:
+                    bars[label] = prog.add_task(label, total=total)
+                prog.update(bars[label], completed=done)
+
+            yield update
 
     def patches(self, patches: list[Patch]) -> None:
         if self.json_mode:
@@ -73,7 +137,7 @@ class Report:
 
     # --- results ------------------------------------------------------------------------------------
     def node(self, plan: Plan, status: str, tx: Transaction | None = None, *, with_diff: bool = True) -> None:
-        entry = plan_json(plan, with_diff=with_diff)
+        entry = plan_json(plan, with_diff=with_diff, reveal=self.reveal)
         entry["status"] = status
         if tx is not None:
             entry["transaction"] = asdict(tx)
@@ -82,12 +146,12 @@ class Report:
     def error(self, e: Wso2PatchError) -> int:
         self.status, self.exit_code = "error", e.exit_code
         if self.json_mode:
-            self.emit(error={"type": type(e).__name__, "message": str(e)})
-        print(f"wso2patch: error: {e}", file=sys.stderr)
+            self.emit(error={"type": type(e).__name__, "message": self.clean(str(e))})
+        print(f"wso2patch: error: {self.clean(str(e))}", file=sys.stderr)
         return self.exit_code
 
     def emit(self, **extra: Any) -> None:
         if self.json_mode:
             doc = {"schema": SCHEMA, "command": self.command, "status": self.status,
-                   "exit_code": self.exit_code, "nodes": self.nodes, **extra}
+                   "exit_code": self.exit_code, "nodes": self.nodes, "warnings": self.warnings, **extra}
             print(json.dumps(doc, indent=2))

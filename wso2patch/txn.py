@@ -33,9 +33,9 @@ def sha256(data: bytes) -> str:
 @dataclass
 class FileRecord:
     path: str  # relative to the home
-    before: str
+    before: str | None  # None: the file did not exist before (rollback removes it)
     after: str
-    backup: str  # relative to the state dir
+    backup: str  # relative to the state dir; "" when there was nothing to back up
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Transaction:
 @dataclass(frozen=True)
 class Change:
     rel: str
-    old: bytes
+    old: bytes | None  # None: a new file
     new: bytes
 
 
@@ -123,15 +123,23 @@ def _new_id(txs: Sequence[Transaction]) -> tuple[str, str]:
     return f"{base}-{n}", now.isoformat(timespec="seconds")
 
 
-def _swap(home: Path, writes: Sequence[tuple[str, bytes, bytes]]) -> None:
+def _put(path: Path, data: bytes | None) -> None:
+    """Write a file atomically, or remove it when data is None."""
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write(path, data)
+
+
+def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) -> None:
     """Write each (rel, new, old) in order; on failure restore the written ones in reverse."""
-    done: list[tuple[str, bytes]] = []
+    done: list[tuple[str, bytes | None]] = []
     for rel, new, old in writes:
         try:
-            atomic_write(home / rel, new)
+            _put(home / rel, new)
         except OSError as e:
             for back_rel, back_old in reversed(done):
-                atomic_write(home / back_rel, back_old)
+                _put(home / back_rel, back_old)
             raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
                              hint="every file was left as it was; fix the cause (space, permissions) and rerun"
                              ) from None
@@ -143,10 +151,7 @@ def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Pat
     journal = Journal(home)
     txs = journal.load()
     for c in changes:  # the files must still be what the plan was computed from
-        try:
-            now = (home / c.rel).read_bytes()
-        except OSError as e:
-            raise WriteError(f"cannot read before writing: {e.strerror}", where=home / c.rel) from None
+        now = _current(home, c.rel)
         if now != c.old:
             raise WriteError("changed on disk since the plan was made", where=home / c.rel,
                              hint="nothing was written; rerun to plan again")
@@ -156,9 +161,10 @@ def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Pat
     try:
         for c in changes:
             backup = Path("backups") / tx_id / c.rel
-            atomic_write_new(journal.dir / backup, c.old)
-            tx.files.append(FileRecord(path=c.rel, before=sha256(c.old), after=sha256(c.new),
-                                       backup=backup.as_posix()))
+            if c.old is not None:
+                atomic_write_new(journal.dir / backup, c.old)
+            tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
+                                       after=sha256(c.new), backup=backup.as_posix() if c.old is not None else ""))
         journal.save([*txs, tx])
     except OSError as e:
         raise WriteError(f"cannot write backups: {e.strerror or e}", where=journal.dir,
@@ -178,6 +184,21 @@ def _current(home: Path, rel: str) -> bytes | None:
         return (home / rel).read_bytes()
     except OSError:
         return None
+
+
+def _backup(journal: Journal, f: FileRecord) -> bytes | None:
+    """The bytes a file had before the transaction (None: it did not exist), checked against the journal."""
+    if f.before is None:
+        return None
+    try:
+        old = (journal.dir / f.backup).read_bytes()
+    except OSError as e:
+        raise WriteError(f"backup unreadable: {e.strerror}", where=journal.dir / f.backup,
+                         hint="nothing was restored") from None
+    if sha256(old) != f.before:
+        raise WriteError("backup does not match its recorded hash", where=journal.dir / f.backup,
+                         hint="nothing was restored")
+    return old
 
 
 def drifted(home: Path, tx: Transaction) -> list[str]:
@@ -202,17 +223,9 @@ def rollback(home: Path, *, force: bool = False) -> Transaction | None:
     if changed and not force:
         raise DriftError(f"changed by hand since apply {tx.id}: {', '.join(changed)}", where=home,
                          hint="nothing was restored; keep the hand edits, or rerun with --force to overwrite them")
-    writes = []
+    writes: list[tuple[str, bytes | None, bytes | None]] = []
     for f in tx.files:
-        try:
-            old = (journal.dir / f.backup).read_bytes()
-        except OSError as e:
-            raise WriteError(f"backup unreadable: {e.strerror}", where=journal.dir / f.backup,
-                             hint="nothing was restored") from None
-        if sha256(old) != f.before:
-            raise WriteError("backup does not match its recorded hash", where=journal.dir / f.backup,
-                             hint="nothing was restored")
-        writes.append((f.path, old, _current(home, f.path) or b""))
+        writes.append((f.path, _backup(journal, f), _current(home, f.path)))
     for rel in changed:  # --force: keep the hand-edited versions beside the backups, never lose them
         if (now := _current(home, rel)) is not None:
             atomic_write_new(journal.dir / "backups" / tx.id / f"{rel}.hand-edited", now)
@@ -231,7 +244,7 @@ def recover(home: Path) -> list[Transaction]:
         for f in reversed(tx.files):
             now = _current(home, f.path)
             if now is not None and sha256(now) == f.after:
-                atomic_write(home / f.path, (journal.dir / f.backup).read_bytes())
+                _put(home / f.path, _backup(journal, f))
         tx.state = "recovered"
     if pending:
         journal.save(txs)

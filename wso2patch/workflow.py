@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wso2patch import txn
+from wso2patch.driver import driver_copy
 from wso2patch.errors import HomeError, SpecError
 from wso2patch.patchset import Patch, load_patches
 from wso2patch.plan import Plan, build_plan, check_home
@@ -21,6 +22,11 @@ def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
     return node.home
 
 
+def first_home(spec: Spec, home: Path | None) -> Path:
+    """--home, else the first node's home present on this machine (db commands read its dbscripts/)."""
+    return home if home is not None else diff_targets(spec, None, None)[0][1]
+
+
 def diff_targets(spec: Spec, node_id: int | None, home: Path | None) -> list[tuple[int, Path]]:
     """One node, or every node of the spec whose home exists on this machine."""
     if node_id is not None:
@@ -32,9 +38,13 @@ def diff_targets(spec: Spec, node_id: int | None, home: Path | None) -> list[tup
     return found
 
 
-def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None) -> Plan:
+def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,
+              jdbc_driver: Path | None = None) -> Plan:
     spec.node(node_id)  # an unknown node is reported before the home is looked at
-    return build_plan(home, node_id, patches or load_patches(), spec.values(node_id), spec.peer_values(node_id))
+    plan = build_plan(home, node_id, patches or load_patches(), spec.values(node_id), spec.peer_values(node_id))
+    if jdbc_driver is not None:
+        plan.copies.append(driver_copy(home, jdbc_driver))
+    return plan
 
 
 def prepare_write(home: Path) -> list[txn.Transaction]:
@@ -45,7 +55,8 @@ def prepare_write(home: Path) -> list[txn.Transaction]:
 
 def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     """Write the plan's changed files as one transaction; None when nothing changes."""
-    if not plan.changed:
+    if not plan.pending:
         return None
     changes = [txn.Change(f.rel, f.old, f.new) for f in plan.changed]
+    changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     return txn.commit(plan.home, changes, node=plan.node, spec=spec.path.resolve(), spec_sha=spec.sha256)

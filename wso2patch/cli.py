@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,11 +19,22 @@ from wso2patch.dbplan import FLAVOURS, render_sql, targets
 from wso2patch.dbserver import Endpoint, Server, flavour_of
 from wso2patch.driver import DRIVER_DIR, driver_jars
 from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
+from wso2patch.journal import STATE_DIR, Journal
 from wso2patch.patchset import load_patches
-from wso2patch.plan import check_home
+from wso2patch.plan import Plan, check_home
 from wso2patch.report import Report
 from wso2patch.spec import find_spec, load_spec
-from wso2patch.workflow import commit_plan, diff_targets, first_home, home_for, plan_node, prepare_write
+from wso2patch.workflow import (
+    commit_plan,
+    diff_targets,
+    drift_diffs,
+    first_home,
+    home_for,
+    patch_status,
+    plan_node,
+    require_finished,
+    writing,
+)
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -124,6 +136,8 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
     def body() -> int:
         s = load_spec(find_spec(spec))
         for node_id, node_home in diff_targets(s, node, home):
+            check_home(node_home)
+            require_finished(node_home)
             plan = plan_node(s, node_id, node_home)
             report.show_diff(plan)
             names = ", ".join(f.rel for f in plan.changed)
@@ -136,6 +150,15 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
         return report.exit_code
 
     _run(report, body)
+
+
+def _already(report: Report, plan: Plan, node: int, home: Path) -> int:
+    report.node(plan, "already")
+    report.status = "already"
+    report.say(f"node {node} ({home}): already applied, nothing to write ({len(plan.files)} files checked)",
+               style="green")
+    report.emit()
+    return 0
 
 
 @app.command()
@@ -152,25 +175,75 @@ def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec"
         s = load_spec(find_spec(spec))
         node_home = home_for(s, node, home)
         s.node(node)
-        for undone in prepare_write(node_home):
-            report.say(f"recovered interrupted apply {undone.id}: its files are back as they were before it",
-                       style="yellow")
-        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
-        if not plan.pending:
-            report.node(plan, "already")
-            report.status = "already"
-            report.say(f"node {node} ({node_home}): already applied, nothing to write "
-                       f"({len(plan.files)} files checked)", style="green")
-            report.emit()
-            return 0
-        report.show_diff(plan)
-        count = len(plan.changed) + len(plan.copied)
-        _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
-        tx = commit_plan(plan, s)
+        check_home(node_home)
+        if not Journal(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
+            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
+            if not plan.pending:
+                return _already(report, plan, node, node_home)
+            if not yes and (json_ or not sys.stdin.isatty()):
+                report.show_diff(plan)
+                _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
+        with writing(node_home) as recovered:
+            for old in recovered:
+                report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
+            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # again, now that the home is ours
+            if not plan.pending:
+                return _already(report, plan, node, node_home)
+            report.show_diff(plan)
+            count = len(plan.changed) + len(plan.copied)
+            _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
+            tx = commit_plan(plan, s)
         report.node(plan, "applied", tx)
         report.status = "applied"
         report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in "
-                   f"{node_home / txn.STATE_DIR}; undo with: wso2patch rollback --home {node_home}", style="green")
+                   f"{node_home / STATE_DIR}; undo with: wso2patch rollback --home {node_home}", style="green")
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+def _target(home: Path | None, node: int | None, spec: Path | None) -> Path:
+    if home is not None:
+        return home
+    if node is None:
+        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
+    return home_for(load_spec(find_spec(spec)), node, None)
+
+
+@app.command()
+def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, yes: YesOpt = False,
+             to: Annotated[str | None, typer.Option("--to", help="undo every apply back to and including this "
+                                                    "transaction id (see 'wso2patch history')",
+                                                    show_default=False)] = None,
+             force: Annotated[bool, typer.Option("--force", help="overwrite files edited by hand since the "
+                                                 "apply (their edited versions are kept in the backups)")] = False,
+             json_: JsonOpt = False, show_secrets: SecretsOpt = False) -> None:
+    """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
+    byte for byte."""
+    report = Report("rollback", json_, reveal=show_secrets)
+    if home is None and node is None:
+        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
+
+    def body() -> int:
+        target = _target(home, node, spec)
+        with writing(target):
+            live = [t for t in Journal(target).load() if t.state == "committed"]
+            if not live:
+                report.status = "nothing"
+                report.say(f"{target}: nothing to roll back", style="green")
+                report.emit()
+                return 0
+            undo = live[[t.id for t in live].index(to):] if to in [t.id for t in live] else live[-1:]
+            for hand in drift_diffs(target, undo):
+                report.show_text_diff(hand)
+            files = ", ".join(sorted({f.path for t in undo for f in t.files}))
+            _confirm(report, yes, f"Restore {files} in {target} to before apply {undo[0].id}?",
+                     f"it would restore {files}")
+            done = txn.rollback(target, to=to, force=force)
+        report.status = "rolled_back"
+        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done]})
+        report.say(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})", style="green")
         report.emit()
         return 0
 
@@ -178,38 +251,78 @@ def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec"
 
 
 @app.command()
-def rollback(home: HomeOpt = None,
-             node: Annotated[int | None, typer.Option("--node", help="node id (its home comes from the spec)",
-                                                      show_default=False)] = None,
-             spec: SpecOpt = None, yes: YesOpt = False,
-             force: Annotated[bool, typer.Option("--force", help="overwrite files edited by hand since the "
-                                                 "apply (their edited versions are kept in the backups)")] = False,
-             json_: JsonOpt = False) -> None:
-    """Restore the files of the last apply that changed something in a home, byte for byte."""
-    report = Report("rollback", json_)
+def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+    """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
+    report = Report("recover", json_)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
     def body() -> int:
-        target = home if home is not None else home_for(load_spec(find_spec(spec)), node or 0, None)
-        check_home(target)
-        prepare_write(target)
-        last = txn.last_committed(target)
-        if last is None:
-            report.status = "nothing"
-            report.say(f"{target}: nothing to roll back", style="green")
-            report.emit()
-            return 0
-        files = ", ".join(f.path for f in last.files)
-        _confirm(report, yes, f"Restore {len(last.files)} file(s) in {target} to before apply {last.id}?",
-                 f"it would restore {files}")
-        tx = txn.rollback(target, force=force)
-        report.status = "rolled_back"
-        report.nodes.append({"node": last.node, "home": str(target), "status": "rolled_back",
-                             "transaction": txn.to_json(tx) if tx else None})
-        report.say(f"{target}: restored {files} (apply {last.id})", style="green")
+        target = _target(home, node, spec)
+        with writing(target) as done:
+            pass
+        report.nodes.append({"home": str(target), "recovered": [asdict(t) for t in done]})
+        report.status = "recovered" if done else "nothing"
+        meaning = {"committed": "its files were all written: finished", "recovered": "undone: files as before it",
+                   "rolled_back": "rollback completed"}
+        for t in done:
+            report.say(f"{target}: transaction {t.id}: {meaning.get(t.state, t.state)}", style="yellow")
+        if not done:
+            report.say(f"{target}: nothing to recover", style="green")
         report.emit()
         return 0
+
+    _run(report, body)
+
+
+@app.command()
+def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+    """List the applies and rollbacks recorded in a home, oldest first."""
+    report = Report("history", json_)
+    if home is None and node is None:
+        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
+
+    def body() -> int:
+        target = _target(home, node, spec)
+        check_home(target)
+        rows = [[t.id, t.time, str(t.node or ""), t.state, str(len(t.files)), ",".join(t.patches),
+                 (t.spec_sha256 or "")[:12]] for t in Journal(target).load()]
+        report.table(str(target), ["id", "time", "node", "state", "files", "patches", "spec sha256"], rows,
+                     ["" for _ in rows])
+        report.emit()
+        return 0
+
+    _run(report, body)
+
+
+@app.command()
+def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+    """Per patch: applied, pending, drifted (applied, then changed by hand) or not applicable.
+    Exit 0 when every patch is applied, 1 otherwise."""
+    report = Report("status", json_)
+    if home is None and node is None:
+        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
+
+    def body() -> int:
+        s = load_spec(find_spec(spec))
+        target = home if home is not None else home_for(s, node or 0, None)
+        check_home(target)
+        require_finished(target)
+        history = Journal(target).load()
+        node_id = node if node is not None else next((t.node for t in reversed(history) if t.node is not None), None)
+        if node_id is None:
+            raise typer.BadParameter("this home has no apply recorded: which node is it?", param_hint="--node")
+        plan = plan_node(s, node_id, target)
+        states = patch_status(plan, history)
+        files = {p.name: p.file for p in load_patches()}
+        styles = {"applied": "green", "pending": "yellow", "drifted": "red", "not applicable": "dim"}
+        report.table(f"node {node_id} ({target})", ["patch", "file", "status"],
+                     [[name, files.get(name, ""), st] for name, st in states.items()],
+                     [styles[st] for st in states.values()])
+        report.status = "applied" if all(st in ("applied", "not applicable") for st in states.values()) else "pending"
+        report.exit_code = 0 if report.status == "applied" else 1
+        report.emit()
+        return report.exit_code
 
     _run(report, body)
 

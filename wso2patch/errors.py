@@ -71,6 +71,18 @@ class DatabaseError(Wso2PatchError):
     exit_code = 11
 
 
+class BusyError(Wso2PatchError):
+    """Another wso2patch process holds this home's lock."""
+
+    exit_code = 12
+
+
+class UnfinishedError(Wso2PatchError):
+    """A read-only command found a transaction a killed process left unfinished."""
+
+    exit_code = 13
+
+
 class InternalError(Wso2PatchError):
     """A bug in wso2patch, such as a plan that would change again on a second run."""
 
@@ -89,6 +101,8 @@ EXIT_CODES: dict[int, str] = {
     RefusedError.exit_code: "not confirmed: no terminal and no --yes, or the answer was no",
     WriteError.exit_code: "a file could not be written; nothing was changed",
     InternalError.exit_code: "internal error (for example an unstable plan); please report it",
+    BusyError.exit_code: "another wso2patch process is working on this home (its pid is named)",
+    UnfinishedError.exit_code: "an interrupted apply or rollback was found: run 'wso2patch recover' first",
     DatabaseError.exit_code: "database: server unreachable, credentials or privileges refused, foreign or "
                              "half-loaded tables that cannot be resumed",
 }

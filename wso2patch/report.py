@@ -76,13 +76,18 @@ class Report:
         if not self.json_mode:
             (self.err if stderr else self.out).print(Text(self.clean(message), style=style or ""))
 
+    def show_text_diff(self, text: str) -> None:
+        if self.json_mode:
+            return
+        for line in self.clean(text).splitlines():
+            style = "bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], "")
+            self.out.print(Text(line, style=style))
+
     def show_diff(self, plan: Plan) -> None:
         if self.json_mode:
             return
         for f in plan.changed:
-            for line in self.clean(file_diff(f)).splitlines():
-                style = "bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], "")
-                self.out.print(Text(line, style=style))
+            self.show_text_diff(file_diff(f))
         for c in plan.copied:
             what = "new file" if c.old is None else "replaced file"
             self.out.print(Text(f"{what}: {c.rel} (binary, {len(c.new)} bytes)", style="bold green"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from wso2patch import txn
+from wso2patch.diff import unified
 from wso2patch.driver import driver_copy
-from wso2patch.errors import HomeError, SpecError
+from wso2patch.errors import HomeError, SpecError, UnfinishedError
+from wso2patch.journal import Journal, locked, read
 from wso2patch.patchset import Patch, load_patches
 from wso2patch.plan import Plan, build_plan, check_home
 from wso2patch.spec import Spec
@@ -47,10 +51,33 @@ def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None 
     return plan
 
 
-def prepare_write(home: Path) -> list[txn.Transaction]:
-    """Before any command that writes: finish off what a killed process left pending."""
+@contextmanager
+def writing(home: Path) -> Iterator[list[txn.Transaction]]:
+    """Hold the home's lock and finish whatever a killed process left, before writing anything."""
     check_home(home)
-    return txn.recover(home)
+    with locked(home):
+        yield txn.recover(home)
+
+
+def require_finished(home: Path) -> None:
+    """Read-only commands refuse a half-written home rather than describe it wrongly."""
+    if Journal(home).unfinished():
+        raise UnfinishedError("an interrupted apply or rollback left this home half-written", where=home,
+                              hint=f"run 'wso2patch recover --home {home}' (or any apply or rollback) first")
+
+
+def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
+    """Per patch: applied, pending, drifted (applied by wso2patch, then changed by hand) or not applicable."""
+    live = {p for t in history if t.state == "committed" for p in t.patches}
+    status: dict[str, str] = {}
+    for r in [r for f in plan.files for r in f.results] + plan.skipped:
+        if r.result == "skipped" and r.note.startswith("not applicable"):
+            status[r.patch] = "not applicable"
+        elif r.result == "applied":
+            status[r.patch] = "drifted" if r.patch in live else "pending"
+        else:
+            status.setdefault(r.patch, "applied")
+    return status
 
 
 def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
@@ -59,4 +86,18 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
         return None
     changes = [txn.Change(f.rel, f.old, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
-    return txn.commit(plan.home, changes, node=plan.node, spec=spec.path.resolve(), spec_sha=spec.sha256)
+    applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
+    return txn.commit(plan.home, changes, node=plan.node, spec=spec.path.resolve(), spec_sha=spec.sha256,
+                      patches=applied)
+
+
+def drift_diffs(home: Path, txs: list[txn.Transaction]) -> list[str]:
+    """For each file changed by hand since wso2patch wrote it: a diff from what it wrote to what is there now."""
+    journal = Journal(home)
+    out = []
+    for f in txn.drifted(home, txs):
+        wrote = read(journal.dir / f.snapshot) if f.snapshot else None
+        now = read(home / f.path)
+        text = unified(f.path, (wrote or b"").decode("utf-8", "replace"), (now or b"").decode("utf-8", "replace"))
+        out.append(text or f"--- a/{f.path}\n+++ b/{f.path}\n(removed or unreadable)\n")
+    return out

@@ -68,6 +68,9 @@ class Plan:
 def check_home(home: Path) -> None:
     """Every precondition on the home, checked before anything is read or written."""
     try:
+        if home.is_symlink() and not home.exists():
+            raise HomeError("the product home is a broken or looping symbolic link", where=home,
+                            hint="point --home at the real product folder")
         if not home.exists():
             raise HomeError("the product home does not exist", where=home,
                             hint="check --home, or the node's home in the spec")
@@ -89,8 +92,15 @@ def check_home(home: Path) -> None:
                         hint="check the path and its permissions") from None
 
 
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # stock Carbon config files are under 64 KiB
+
+
 def read_config(path: Path) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file is {size // (1024 * 1024)} MiB, far beyond any Carbon config file",
+                              where=path, hint="restore it from the product distribution")
         return path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("config file is missing", where=path,

@@ -214,6 +214,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         raise c.fail("database.names.local must contain {id}: every node needs its own local registry",
                      "database.names", None, "local")
     _check_unique(c, nodes)
+    _check_loopback(c, nodes)
     return Spec(path=path, sha256=digest, domain=cluster.get("domain"), nodes=tuple(sorted(nodes, key=lambda n: n.id)),
                 db=Database(host=db["host"], port=port, username=db["username"], password=password,
                             options=db.get("options"), names=names))
@@ -250,3 +251,17 @@ def _check_unique(c: _Checker, nodes: list[Node]) -> None:
                              hint="every node needs its own id, and nodes on one host need distinct offsets "
                                   "and member ports")
             seen[key] = i
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1", "[::1]") or host.startswith(("127.", "localhost."))
+
+
+def _check_loopback(c: _Checker, nodes: list[Node]) -> None:
+    """A node announcing a loopback address cannot be reached by nodes on other hosts."""
+    if len({n.host for n in nodes}) < 2:
+        return
+    for i, n in enumerate(nodes):
+        if _loopback(n.host):
+            raise c.fail(f"node {n.id} host {n.host!r} is a loopback address, but other nodes run on other hosts "
+                         "and could not reach it", "node", i, "host", hint="use the node's IP address")

@@ -1,8 +1,10 @@
-"""A catalogue of bad inputs, run through the CLI: each gets its documented exit code, one error line
-naming the file (file:line:column for malformed XML), no traceback, and not one byte changed anywhere."""
+"""A catalogue of bad inputs (issue 4), run through the CLI: each gets its documented exit code, one error line
+naming the file (file:line:column for malformed XML), no traceback, not one byte changed anywhere, and never the
+spec's password in the output (every case runs with a spec whose password is SECRET)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -30,9 +32,12 @@ DATASOURCES = f"{CONF}/datasources/master-datasources.xml"
 REGISTRY = f"{CONF}/registry.xml"
 USER_MGT = f"{CONF}/user-mgt.xml"
 UNSET_VAR = "WSO2PATCH_TEST_NEVER_SET_7F3A"
+SECRET = "Hostile-S3cret"  # the password of every case's spec: it must never be printed
+PASSWORD_LINE = f'password = "{SECRET}"'
+BIG = 200 * 1024 * 1024  # the tool refuses config files over 16 MiB
 
 # exit codes (wso2patch.errors, README)
-USAGE, SPEC_ERR, HOME_ERR, CONFIG_ERR, PATCH_ERR, DRIFT_ERR, REFUSED = 2, 3, 4, 5, 6, 7, 8
+USAGE, SPEC_ERR, HOME_ERR, CONFIG_ERR, PATCH_ERR, DRIFT_ERR, REFUSED, WRITE_ERR, UNFINISHED = 2, 3, 4, 5, 6, 7, 8, 9, 13
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class Env:
 
 Setup = Callable[[Env], Sequence[str | Path]]
 Says = Callable[[Env], Sequence[str]]
+Command = Callable[[Env], list[str | Path]]
+During = Callable[[Env, pytest.MonkeyPatch], None]  # faults that only hold while the command runs
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class Case:
     pattern: str | None = None  # a regular expression the error line must match
     trees: bool = False  # also run it on every real stock tree (when ../shared is checked out)
     never: tuple[str, ...] = ()  # must appear neither in the output nor in any file
+    during: During | None = None  # installed after the snapshot, removed before the check
 
 
 # --- helpers used by the setups ----------------------------------------------------------------------
@@ -125,6 +133,18 @@ def apply1(env: Env, *extra: str | Path) -> list[str | Path]:
 
 def diff1(env: Env, *extra: str | Path) -> list[str | Path]:
     return ["diff", "--node", "1", "--spec", env.spec, *extra]
+
+
+def rollback1(env: Env, *extra: str | Path) -> list[str | Path]:
+    return ["rollback", "--home", env.home1, "--yes", *extra]
+
+
+def status1(env: Env) -> list[str | Path]:
+    return ["status", "--home", env.home1, "--spec", env.spec]
+
+
+def history1(env: Env) -> list[str | Path]:
+    return ["history", "--home", env.home1]
 
 
 # --- the setups that need more than one expression ---------------------------------------------------
@@ -325,13 +345,186 @@ def rollback_drift(env: Env) -> list[str | Path]:
 
 def password_env_unset(env: Env) -> list[str | Path]:
     assert UNSET_VAR not in os.environ
-    edit_spec(env, 'password = "regadmin"', f'password_env = "{UNSET_VAR}"')
+    edit_spec(env, PASSWORD_LINE, f'password_env = "{UNSET_VAR}"')
     return apply1(env)
 
 
 def same_member_port(env: Env) -> list[str | Path]:
     edit_spec(env, "offset = 3", "offset = 3\nmember_port = 4000")
     return apply1(env)
+
+
+def edit_spec_nth(env: Env, old: str, new: str, occurrence: int) -> None:
+    """Replace only the occurrence-th `old` in the spec (1-based)."""
+
+    def change(raw: bytes) -> bytes:
+        parts = raw.split(old.encode())
+        assert len(parts) > occurrence, f"{old!r} occurs fewer than {occurrence} times"
+        return old.encode().join(parts[:occurrence]) + new.encode() + old.encode().join(parts[occurrence:])
+
+    edit(env.spec, change)
+
+
+def node_host(occurrence: int, host: str) -> Setup:
+    """The occurrence-th [[node]] announces `host`; the other keeps 10.100.7.118 (so: two hosts)."""
+
+    def setup(env: Env) -> list[str | Path]:
+        edit_spec_nth(env, 'host = "10.100.7.118"', f'host = "{host}"', occurrence)
+        return apply1(env)
+
+    return setup
+
+
+def spec_empty(env: Env) -> list[str | Path]:
+    env.spec.write_bytes(b"")
+    return apply1(env)
+
+
+def spec_utf16(env: Env) -> list[str | Path]:
+    edit(env.spec, lambda raw: raw.decode("utf-8").encode("utf-16"))  # with a BOM
+    return apply1(env)
+
+
+def spec_symlink_loop(env: Env) -> list[str | Path]:
+    (env.tmp / "loop-a.toml").symlink_to(env.tmp / "loop-b.toml")
+    (env.tmp / "loop-b.toml").symlink_to(env.tmp / "loop-a.toml")
+    return ["apply", "--node", "1", "--spec", env.tmp / "loop-a.toml", "--yes"]
+
+
+def symlink_loop(a: Path, b: Path) -> None:
+    """a -> b -> a."""
+    a.symlink_to(b.name)
+    b.symlink_to(a.name)
+
+
+def home_symlink_loop(env: Env) -> list[str | Path]:
+    symlink_loop(env.tmp / "home-a", env.tmp / "home-b")
+    return apply1(env, "--home", env.tmp / "home-a")
+
+
+def rollback_home_symlink_loop(env: Env) -> list[str | Path]:
+    symlink_loop(env.tmp / "home-a", env.tmp / "home-b")
+    return ["rollback", "--home", env.tmp / "home-a", "--yes"]
+
+
+def home_dangling_symlink(env: Env) -> list[str | Path]:
+    (env.tmp / "home-link").symlink_to(env.tmp / "unpacked-nowhere")
+    return diff1(env, "--home", env.tmp / "home-link")
+
+
+def config_symlink_loop(rel: str) -> Setup:
+    def setup(env: Env) -> list[str | Path]:
+        env.file(rel).unlink()
+        symlink_loop(env.file(rel), env.file(rel).with_name(f"loop-{env.file(rel).name}"))
+        return apply1(env)
+
+    return setup
+
+
+def config_dangling_symlink(env: Env) -> list[str | Path]:
+    env.file(REGISTRY).unlink()
+    env.file(REGISTRY).symlink_to(env.tmp / "shared" / "registry.xml")
+    return apply1(env)
+
+
+def config_200mb(env: Env) -> list[str | Path]:
+    """A valid start, then a sparse 200 MiB tail of NUL bytes (instant to create)."""
+    with env.file(REGISTRY).open("r+b") as f:
+        f.truncate(BIG)
+    return apply1(env)
+
+
+def unreadable_datasources_dir(env: Env, mp: pytest.MonkeyPatch) -> None:
+    """repository/conf/datasources/ can no longer be read (EACCES). chmod cannot show it to root, who runs CI,
+    so read_bytes refuses everything below that folder, as the kernel would for another user."""
+    folder = env.file(DATASOURCES).parent
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if folder in Path(os.path.abspath(self)).parents:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self)
+
+    mp.setattr(Path, "read_bytes", read_bytes)
+
+
+def utf16_bom_broken(env: Env) -> list[str | Path]:
+    """carbon.xml as UTF-16 with its BOM (allowed by XML), with a mismatched end tag."""
+
+    def change(raw: bytes) -> bytes:
+        text = re.sub(r"[^\x00-\x7f]", "?", raw.decode("latin-1")).replace("</Ports>", "</Port>", 1)
+        text = re.sub(r'encoding="[^"]*"', 'encoding="UTF-16"', text, count=1)
+        return text.encode("utf-16")  # BOM + native order
+
+    edit(env.file(CARBON), change)
+    return apply1(env)
+
+
+def utf8_bom_broken(env: Env) -> list[str | Path]:
+    edit(env.file(USER_MGT), lambda raw: b"\xef\xbb\xbf" + raw.replace(b"</UserManager>", b"</UserManager", 1))
+    return apply1(env)
+
+
+def junk_after_root(env: Env) -> list[str | Path]:
+    edit(env.file(REGISTRY), lambda raw: raw + b"\n<wso2registry/>\n")
+    return apply1(env)
+
+
+def unclosed_comment(env: Env) -> list[str | Path]:
+    edit(env.file(AXIS2), lambda raw: raw.replace(b"<clustering", b"<!-- clustering off\n<clustering", 1))
+    return apply1(env)
+
+
+def unquoted_attribute(env: Env) -> list[str | Path]:
+    edit(env.file(AXIS2), lambda raw: raw.replace(b'enable="false"', b"enable=false", 1))
+    return apply1(env)
+
+
+def undefined_entity(env: Env) -> list[str | Path]:
+    edit(env.file(USER_MGT), lambda raw: raw.replace(b"<UserManager>", b"<UserManager>&nbsp;", 1))
+    return apply1(env)
+
+
+def xxe_http(env: Env) -> list[str | Path]:
+    doctype = b'<!DOCTYPE datasources-configuration [\n<!ENTITY xxe SYSTEM "http://127.0.0.1:9/secret">\n]>'
+    edit(env.file(DATASOURCES), lambda raw: use_in_description(with_doctype(raw, doctype), b"&xxe;"))
+    return apply1(env)
+
+
+def set_journal_state(env: Env, state: str) -> None:
+    journal = env.home1 / ".wso2patch" / "journal.json"
+    data = json.loads(journal.read_text(encoding="utf-8"))
+    data["transactions"][-1]["state"] = state
+    journal.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def pending_then(command: Command) -> Setup:
+    """An apply whose journal entry still says "pending", as a process killed mid-apply leaves it."""
+
+    def setup(env: Env) -> list[str | Path]:
+        apply_ok(env)
+        set_journal_state(env, "pending")
+        return command(env)
+
+    return setup
+
+
+def corrupt_journal_then(content: bytes, command: Command) -> Setup:
+    def setup(env: Env) -> list[str | Path]:
+        apply_ok(env)
+        edit(env.home1 / ".wso2patch" / "journal.json", lambda raw: content)
+        return command(env)
+
+    return setup
+
+
+def journal_says(env: Env) -> list[str]:
+    return [str(env.home1 / ".wso2patch" / "journal.json"), "unreadable journal"]
+
+
+def rollback_to_unknown(env: Env) -> list[str | Path]:
+    apply_ok(env)
+    return rollback1(env, "--to", "UNKNOWN-ID")
 
 
 def spec_error_at(needle: str, *more: str, occurrence: int = 1) -> Says:
@@ -381,10 +574,10 @@ CASES: list[Case] = [
          spec_error_at("offset = 0", "share host 10.100.7.118 with offset 0", occurrence=2)),
     Case("same-host-same-member-port", same_member_port, SPEC_ERR,
          spec_error_at("member_port = 4000", "share host 10.100.7.118 with member port 4000")),
-    Case("password-and-password-env", spec_edit_then('password = "regadmin"',
-                                                     'password = "regadmin"\npassword_env = "X"'), SPEC_ERR,
+    Case("password-and-password-env", spec_edit_then(PASSWORD_LINE, f'{PASSWORD_LINE}\npassword_env = "X"'),
+         SPEC_ERR,
          spec_error_at("[database]", "exactly one of password and password_env")),
-    Case("password-neither", spec_edit_then('password = "regadmin"\n', ""), SPEC_ERR,
+    Case("password-neither", spec_edit_then(f"{PASSWORD_LINE}\n", ""), SPEC_ERR,
          spec_error_at("[database]", "exactly one of password and password_env")),
     Case("password-env-unset", password_env_unset, SPEC_ERR,
          spec_error_at("password_env", f"${UNSET_VAR}", "not set")),

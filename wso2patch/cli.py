@@ -6,17 +6,13 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__, dbinit, txn
-from wso2patch.datasources import check as check_datasource
-from wso2patch.datasources import mask_url, read_datasources
+from wso2patch import __version__, txn
 from wso2patch.dbplan import FLAVOURS, render_sql, targets
-from wso2patch.dbserver import Endpoint, Server, flavour_of
 from wso2patch.driver import DRIVER_DIR, driver_jars
 from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
 from wso2patch.journal import STATE_DIR, Journal
@@ -101,8 +97,7 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
         if path.exists() and not force:
             raise RefusedError("already exists; nothing was written", where=path,
                                hint="edit it, or rerun with --force to overwrite it")
-        path.write_text(resources.files("wso2patch").joinpath("starter.toml").read_text(encoding="utf-8"),
-                        encoding="utf-8")
+        path.write_text((Path(__file__).parent / "starter.toml").read_text(encoding="utf-8"), encoding="utf-8")
         report.say(f"wrote {path}: edit hosts, offsets, homes and the database, then run 'wso2patch diff'")
         return 0
 
@@ -364,6 +359,9 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
     report = Report("db init", json_)
 
     def body() -> int:
+        from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
+        from wso2patch.dbserver import Endpoint, Server, flavour_of
+
         s = load_spec(find_spec(spec))
         target = first_home(s, home)
         check_home(target)
@@ -410,6 +408,9 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
     report = Report("check", json_, reveal=show_secrets)
 
     def body() -> int:
+        from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
+        from wso2patch.datasources import mask_url, read_datasources
+
         if home is not None:
             homes: list[tuple[int | None, Path]] = [(node, home)]
         else:

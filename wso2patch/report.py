@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
 from wso2patch.diff import file_diff
@@ -121,6 +120,8 @@ class Report:
         if self.json_mode:
             yield lambda label, done, total: None
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn  # db init only
+
         bars: dict[str, TaskID] = {}
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       console=self.err, transient=False) as prog:

@@ -31,6 +31,7 @@ AXIS2 = f"{CONF}/axis2/axis2.xml"
 DATASOURCES = f"{CONF}/datasources/master-datasources.xml"
 REGISTRY = f"{CONF}/registry.xml"
 USER_MGT = f"{CONF}/user-mgt.xml"
+BROKER = f"{CONF}/broker.xml"
 UNSET_VAR = "WSO2PATCH_TEST_NEVER_SET_7F3A"
 SECRET = "Hostile-S3cret"  # the password of every case's spec: it must never be printed
 PASSWORD_LINE = f'password = "{SECRET}"'
@@ -585,6 +586,36 @@ CASES: list[Case] = [
          spec_error_at("local = ", "must contain {id}")),
     Case("bad-host", spec_edit_then('host = "10.100.7.118"', 'host = "10.100.7.118 <x>"'), SPEC_ERR,
          spec_error_at("<x>", "is not a host name or IP address")),
+    Case("spec-empty", spec_empty, SPEC_ERR, lambda e: [str(e.spec), "no [database] table"]),
+    Case("spec-utf16-with-bom", spec_utf16, SPEC_ERR, lambda e: [str(e.spec), "invalid TOML"]),
+    Case("spec-symlink-loop", spec_symlink_loop, SPEC_ERR,
+         lambda e: [str(e.tmp / "loop-a.toml"), "cannot read the cluster spec"]),
+    Case("offset-negative", spec_edit_then("offset = 3", "offset = -1"), SPEC_ERR,
+         spec_error_at("offset = -1", "offset -1 is out of range 0..54424")),
+    Case("offset-70000", spec_edit_then("offset = 3", "offset = 70000"), SPEC_ERR,
+         spec_error_at("offset = 70000", "offset 70000 is out of range 0..54424")),
+    Case("member-port-0", spec_edit_then("offset = 3", "offset = 3\nmember_port = 0"), SPEC_ERR,
+         spec_error_at("member_port = 0", "member_port 0 is out of range 1..65535")),
+    Case("member-port-70000", spec_edit_then("offset = 3", "offset = 3\nmember_port = 70000"), SPEC_ERR,
+         spec_error_at("member_port = 70000", "member_port 70000 is out of range 1..65535")),
+    Case("database-port-0", spec_edit_then("port = 3306", "port = 0"), SPEC_ERR,
+         spec_error_at("port = 0", "database port 0 is out of range 1..65535")),
+    Case("node-id-zero", spec_edit_then("id = 2", "id = 0"), SPEC_ERR,
+         spec_error_at("id = 0", "node id 0 must be a positive integer")),
+    Case("localhost-in-multi-host-cluster", node_host(1, "localhost"), SPEC_ERR,
+         spec_error_at('host = "localhost"', "node 1 host 'localhost'", "loopback", occurrence=2)),
+    Case("127.0.0.1-in-multi-host-cluster", node_host(2, "127.0.0.1"), SPEC_ERR,
+         spec_error_at('host = "127.0.0.1"', "node 2 host '127.0.0.1'", "loopback")),
+    Case("password-key-typo", spec_edit_then(PASSWORD_LINE, f'pasword = "{SECRET}"'), SPEC_ERR,
+         spec_error_at("pasword", "unknown key 'pasword'", "did you mean 'password'?")),
+    Case("password-unquoted", spec_edit_then(PASSWORD_LINE, f"password = {SECRET}"), SPEC_ERR,
+         lambda e: [str(e.spec), "invalid TOML"]),
+    Case("password-wrong-type", spec_edit_then(PASSWORD_LINE, f'password = ["{SECRET}"]'), SPEC_ERR,
+         spec_error_at("password = [", "password must be str, not list")),
+    Case("database-name-not-plain", spec_edit_then('user = "WSO2_USER_DB"', 'user = "WSO2-USER-DB"'), SPEC_ERR,
+         spec_error_at('user = "WSO2-USER-DB"', "'WSO2-USER-DB' (user) is not a plain MySQL name")),
+    Case("apply-node-negative", lambda e: ["apply", "--node", "-1", "--spec", e.spec, "--yes"], SPEC_ERR,
+         lambda e: [str(e.spec), "no [[node]] with id = -1"]),
     # --- usage errors (click: exit 2) ---------------------------------------------------------------
     Case("rollback-without-home-or-node", lambda e: ["rollback", "--spec", e.spec, "--yes"], USAGE,
          lambda e: ["--home", "--node"]),
@@ -597,6 +628,13 @@ CASES: list[Case] = [
          lambda e: ["--nod"]),
     Case("home-without-value", lambda e: ["apply", "--node", "1", "--spec", e.spec, "--yes", "--home"], USAGE,
          lambda e: ["--home"]),
+    Case("apply-node-float", lambda e: ["apply", "--node", "1.5", "--spec", e.spec, "--yes"], USAGE,
+         lambda e: ["--node", "1.5"]),
+    Case("diff-node-not-a-number", lambda e: ["diff", "--node", "one", "--spec", e.spec], USAGE,
+         lambda e: ["--node", "one"]),
+    Case("status-without-home-or-node", lambda e: ["status", "--spec", e.spec], USAGE,
+         lambda e: ["--home", "--node"]),
+    Case("unknown-command", lambda e: ["aply", "--node", "1", "--spec", e.spec], USAGE, lambda e: ["aply"]),
     # --- the product home ------------------------------------------------------------------------------
     Case("home-missing", lambda e: apply1(e, "--home", e.tmp / "nope"), HOME_ERR,
          lambda e: [str(e.tmp / "nope"), "does not exist"], trees=True),
@@ -616,6 +654,12 @@ CASES: list[Case] = [
     Case("carbon45-home-rollback", carbon45_rollback, HOME_ERR, lambda e: [str(e.home1), "deployment.toml"]),
     Case("carbon45-fixture", carbon45_fixture, HOME_ERR,
          lambda e: [str(e.tmp / "carbon45"), "deployment.toml", "start-up"]),
+    Case("home-symlink-loop", home_symlink_loop, HOME_ERR,
+         lambda e: [str(e.tmp / "home-a"), "looping symbolic link"], trees=True),
+    Case("rollback-home-symlink-loop", rollback_home_symlink_loop, HOME_ERR,
+         lambda e: [str(e.tmp / "home-a"), "looping symbolic link"]),
+    Case("diff-home-dangling-symlink", home_dangling_symlink, HOME_ERR,
+         lambda e: [str(e.tmp / "home-link"), "broken or looping symbolic link"]),
     # --- config files ------------------------------------------------------------------------------
     Case("missing-registry-xml", missing_registry, CONFIG_ERR, lambda e: [str(e.file(REGISTRY)), "missing"],
          trees=True),
@@ -650,6 +694,30 @@ CASES: list[Case] = [
          never=("root:",)),
     Case("parameter-entity", parameter_entity, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "DOCTYPE"],
          never=("root:",)),
+    Case("xxe-http-entity", xxe_http, CONFIG_ERR, lambda e: [str(e.file(DATASOURCES)), "DOCTYPE"],
+         pattern=r"/master-datasources\.xml:\d+:\d+: ", trees=True),
+    Case("config-file-200mb", config_200mb, CONFIG_ERR, lambda e: [str(e.file(REGISTRY)), "200 MiB"]),
+    Case("config-symlink-loop", config_symlink_loop(REGISTRY), CONFIG_ERR,
+         lambda e: [str(e.file(REGISTRY)), "cannot read the config file", "symbolic links"], trees=True),
+    Case("broker-xml-symlink-loop", config_symlink_loop(BROKER), CONFIG_ERR,
+         lambda e: [str(e.file(BROKER))]),
+    Case("config-dangling-symlink", config_dangling_symlink, CONFIG_ERR,
+         lambda e: [str(e.file(REGISTRY)), "missing"]),
+    Case("unreadable-config-directory", apply1, CONFIG_ERR,
+         lambda e: [str(e.file(DATASOURCES)), "cannot read the config file", "Permission denied"],
+         during=unreadable_datasources_dir),
+    Case("utf16-with-bom-broken", utf16_bom_broken, CONFIG_ERR, lambda e: [str(e.file(CARBON)), "malformed XML"],
+         pattern=r"/carbon\.xml:\d+:\d+: ", trees=True),
+    Case("utf8-bom-broken", utf8_bom_broken, CONFIG_ERR, lambda e: [str(e.file(USER_MGT)), "malformed XML"],
+         pattern=r"/user-mgt\.xml:\d+:\d+: "),
+    Case("junk-after-root", junk_after_root, CONFIG_ERR, lambda e: [str(e.file(REGISTRY)), "malformed XML"],
+         pattern=r"/registry\.xml:\d+:\d+: ", trees=True),
+    Case("unclosed-comment", unclosed_comment, CONFIG_ERR, lambda e: [str(e.file(AXIS2)), "malformed XML"],
+         pattern=r"/axis2\.xml:\d+:\d+: "),
+    Case("unquoted-attribute", unquoted_attribute, CONFIG_ERR, lambda e: [str(e.file(AXIS2)), "malformed XML"],
+         pattern=r"/axis2\.xml:\d+:\d+: "),
+    Case("undefined-entity", undefined_entity, CONFIG_ERR, lambda e: [str(e.file(USER_MGT)), "nbsp"],
+         pattern=r"/user-mgt\.xml:\d+:\d+: "),
     # --- patches that do not fit ---------------------------------------------------------------------
     Case("axis2-without-members", no_members, PATCH_ERR,
          lambda e: [str(e.file(AXIS2)), "wka-members", "/axisconfig/clustering/members", "matched 0"], trees=True),
@@ -663,6 +731,21 @@ CASES: list[Case] = [
     Case("rollback-without-yes", rollback_without_yes, REFUSED, lambda e: ["not confirmed", "--yes"], trees=True),
     Case("rollback-after-hand-edit", rollback_drift, DRIFT_ERR,
          lambda e: [str(e.home1), "repository/conf/registry.xml", "--force"], trees=True),
+    # --- the journal (.wso2patch/) ---------------------------------------------------------------------
+    Case("rollback-to-unknown-id", rollback_to_unknown, WRITE_ERR,
+         lambda e: [str(e.home1), "no applied transaction UNKNOWN-ID", "wso2patch history"]),
+    Case("status-with-pending-transaction", pending_then(status1), UNFINISHED,
+         lambda e: [str(e.home1), "run 'wso2patch recover"]),
+    Case("diff-with-pending-transaction", pending_then(diff1), UNFINISHED,
+         lambda e: [str(e.home1), "run 'wso2patch recover"]),
+    Case("journal-truncated-diff", corrupt_journal_then(b'{"version": 1, "transactions": [', diff1), CONFIG_ERR,
+         journal_says),
+    Case("journal-binary-apply", corrupt_journal_then(b"\x00\xff\xfe garbage", apply1), CONFIG_ERR, journal_says),
+    Case("journal-wrong-fields-rollback", corrupt_journal_then(b'{"version": 1, "transactions": [{"id": "x"}]}',
+                                                               rollback1), CONFIG_ERR, journal_says),
+    Case("journal-a-list-status", corrupt_journal_then(b"[]\n", status1), CONFIG_ERR, journal_says),
+    Case("journal-wrong-shape-history", corrupt_journal_then(b'{"transactions": "nope"}', history1), CONFIG_ERR,
+         journal_says),
 ]
 
 
@@ -683,6 +766,7 @@ def state(root: Path) -> tuple[dict[str, str], list[str]]:
 def check_error(case: Case, env: Env, code: int, stdout: str, stderr: str) -> None:
     both = stdout + stderr
     assert "Traceback" not in both, both
+    assert SECRET not in both, f"the spec's password leaked into the output: {both}"
     assert code == case.code, f"exit {code}, expected {case.code}: {both}"
     if case.code == USAGE:
         assert "Error" in stderr, stderr
@@ -703,7 +787,9 @@ def check_error(case: Case, env: Env, code: int, stdout: str, stderr: str) -> No
 
 def make_env(tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]], tree: Path) -> Env:
     spec, home1, home2 = cluster(tree)
-    return Env(tmp_path, spec, home1, home2)
+    env = Env(tmp_path, spec, home1, home2)
+    edit_spec(env, 'password = "regadmin"', PASSWORD_LINE)
+    return env
 
 
 @pytest.mark.parametrize(("case", "tree"), list(_params()))
@@ -712,8 +798,11 @@ def test_bad_input(case: Case, tree: Path, tmp_path: Path, cluster: Callable[[Pa
     env = make_env(tmp_path, cluster, tree)
     args = case.setup(env)
     before = state(tmp_path)
-    result = cli(*args)
-    assert state(tmp_path) == before, "a byte changed"
+    with pytest.MonkeyPatch.context() as mp:
+        if case.during is not None:
+            case.during(env, mp)
+        result = cli(*args)
+    assert state(tmp_path) == before, f"a byte changed (exit {result.exit_code}): {result.output}"
     check_error(case, env, result.exit_code, result.stdout, result.stderr)
     for s in case.never:
         for p in tmp_path.rglob("*"):

@@ -20,7 +20,8 @@ class Wso2PatchError(Exception):
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
-        return f"{text}; {self.hint}" if self.hint else text
+        text = f"{text}; {self.hint}" if self.hint else text
+        return " ".join(text.splitlines())  # one line, always: parser messages may quote the file's own lines
 
 
 class SpecError(Wso2PatchError):

@@ -143,7 +143,8 @@ def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[
     skipped: list[OpResult] = []
     for patch in patches:
         steps = patch.render(values, peers)
-        missing = [r for r in patch.requires if not (home / r).exists()]
+        # a dangling or looping symlink still means the file is meant to be there: read it and fail loudly
+        missing = [r for r in patch.requires if not (home / r).exists() and not (home / r).is_symlink()]
         if missing:
             note = f"not applicable: {missing[0]} is absent"
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", note) for s in steps]

@@ -29,6 +29,7 @@ MASK = "********"
 _STYLE = {"+": "green", "-": "red", "@": "cyan"}
 _SECRETS = [  # where passwords show up in what we print: XML elements, JDBC URLs, SQL
     (re.compile(r"(<password\b[^>]*>)([^<]+)(</password>)"), rf"\g<1>{MASK}\g<3>"),
+    (re.compile(r"(?:<!\[CDATA\[)?[^\s<>]+(</password>)"), rf"{MASK}\g<1>"),  # parser messages quote fragments
     (re.compile(r"(?i)(password=)([^&;\s<\"']+)"), rf"\g<1>{MASK}"),
     (re.compile(r"(?i)(IDENTIFIED (?:WITH \w+ )?BY ')((?:[^'\\]|\\.|'')*)(')"), rf"\g<1>{MASK}\g<3>"),
 ]
@@ -64,12 +65,22 @@ class Report:
     status: str = "ok"
     exit_code: int = 0
     warnings: list[str] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
 
     # --- human output (suppressed in JSON mode) ----------------------------------------------------
     def clean(self, text: str) -> str:
-        return text if self.reveal else mask(text)
+        if self.reveal:
+            return text
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return mask(text)
+
+    def keep_secret(self, secret: str) -> None:
+        """A password the output must never show, wherever it turns up (parser messages quote files)."""
+        if len(secret) >= 4:  # shorter strings would mask ordinary words
+            self.secrets.add(secret)
 
     def say(self, message: str, *, style: str | None = None, stderr: bool = False) -> None:
         if not self.json_mode:

@@ -94,13 +94,13 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     fresh = cli("status", "--spec", spec, "--node", "2", "--json")
     assert fresh.exit_code == 1
-    assert {r["status"] for r in json.loads(fresh.stdout)["nodes"][0]["rows"]} == {"pending"}
+    assert {r["node 2"] for r in json.loads(fresh.stdout)["nodes"][0]["rows"]} == {"pending"}
     assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
     assert cli("status", "--spec", spec, "--home", h2).exit_code == 0  # the node comes from the journal
     carbon = h2 / CARBON
     carbon.write_bytes(carbon.read_bytes().replace(b"<Offset>3</Offset>", b"<Offset>9</Offset>"))
     drift = json.loads(cli("status", "--spec", spec, "--node", "2", "--json").stdout)
-    states = {r["patch"]: r["status"] for r in drift["nodes"][0]["rows"]}
+    states = {r["patch"]: r["node 2"] for r in drift["nodes"][0]["rows"]}
     assert states["port-offset"] == "drifted" and states["host-names"] == "applied"
 
 
@@ -111,7 +111,7 @@ def test_status_marks_mb_only_patches_not_applicable_on_carbon(tmp_path: Path, c
     spec = tmp_path / "wso2patch.toml"
     spec.write_text(SPEC.format(home1=h1, home2=h1.parent / "absent"))
     rows = json.loads(cli("status", "--spec", spec, "--node", "1", "--json").stdout)["nodes"][0]["rows"]
-    states = {r["patch"]: r["status"] for r in rows}
+    states = {r["patch"]: r["node 1"] for r in rows}
     assert states["mb-store"] == states["thrift-host"] == "not applicable"
 
 

@@ -19,7 +19,7 @@ from wso2patch.journal import STATE_DIR, Journal
 from wso2patch.patchset import load_patches
 from wso2patch.plan import Plan, check_home
 from wso2patch.report import Report
-from wso2patch.spec import find_spec, load_spec
+from wso2patch.spec import Spec, find_spec, load_spec
 from wso2patch.workflow import (
     commit_plan,
     diff_targets,
@@ -46,6 +46,8 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="product home [defa
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="write without asking")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document")]
 SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print passwords instead of ********")]
+DriverOpt = Annotated[Path | None, typer.Option("--jdbc-driver", help="a MySQL Connector/J jar to copy into "
+                                                "repository/components/lib", show_default=False)]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
 
 
@@ -63,6 +65,12 @@ def _run(report: Report, body: Callable[[], int]) -> NoReturn:
             raise
         code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
     raise typer.Exit(code)
+
+
+def _load(report: Report, spec: Path | None) -> Spec:
+    s = load_spec(find_spec(spec))
+    report.keep_secret(s.db.password)
+    return s
 
 
 def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
@@ -89,9 +97,10 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command()
 def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] = Path("wso2patch.toml"),
-         force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False) -> None:
+         force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+         json_: JsonOpt = False) -> None:
     """Write a commented starter spec (two nodes on one host, one MySQL server)."""
-    report = Report("init", False)
+    report = Report("init", json_)
 
     def body() -> int:
         if path.exists() and not force:
@@ -99,6 +108,9 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
                                hint="edit it, or rerun with --force to overwrite it")
         path.write_text((Path(__file__).parent / "starter.toml").read_text(encoding="utf-8"), encoding="utf-8")
         report.say(f"wrote {path}: edit hosts, offsets, homes and the database, then run 'wso2patch diff'")
+        report.status = "written"
+        report.nodes.append({"spec": str(path)})
+        report.emit()
         return 0
 
     _run(report, body)
@@ -120,7 +132,7 @@ def patches(json_: JsonOpt = False) -> None:
 @app.command()
 def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node whose home "
                                                   "exists here]", show_default=False)] = None,
-         home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
+         home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False, jdbc_driver: DriverOpt = None,
          show_secrets: SecretsOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
     pending."""
@@ -129,11 +141,11 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
         raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
 
     def body() -> int:
-        s = load_spec(find_spec(spec))
+        s = _load(report, spec)
         for node_id, node_home in diff_targets(s, node, home):
             check_home(node_home)
             require_finished(node_home)
-            plan = plan_node(s, node_id, node_home)
+            plan = plan_node(s, node_id, node_home, jdbc_driver=jdbc_driver)
             report.show_diff(plan)
             names = ", ".join(f.rel for f in plan.changed)
             report.node(plan, "pending" if plan.pending else "clean")
@@ -147,63 +159,70 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
     _run(report, body)
 
 
-def _already(report: Report, plan: Plan, node: int, home: Path) -> int:
-    report.node(plan, "already")
-    report.status = "already"
-    report.say(f"node {node} ({home}): already applied, nothing to write ({len(plan.files)} files checked)",
-               style="green")
-    report.emit()
-    return 0
+def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None) -> str:
+    """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
+    check_home(node_home)
+
+    def already(plan: Plan) -> str:
+        report.node(plan, "already")
+        report.say(f"node {node} ({node_home}): already applied, nothing to write ({len(plan.files)} files "
+                   "checked)", style="green")
+        return "already"
+
+    if not Journal(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
+        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
+        if not plan.pending:
+            return already(plan)
+        if not yes and (report.json_mode or not sys.stdin.isatty()):
+            report.show_diff(plan)
+            _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
+    with writing(node_home) as recovered:
+        for old in recovered:
+            report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
+        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # again, now that the home is ours
+        if not plan.pending:
+            return already(plan)
+        report.show_diff(plan)
+        count = len(plan.changed) + len(plan.copied)
+        _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
+        tx = commit_plan(plan, s)
+    report.node(plan, "applied", tx)
+    report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in {node_home / STATE_DIR}; "
+               f"undo with: wso2patch rollback --home {node_home}", style="green")
+    return "applied"
 
 
 @app.command()
-def apply(node: Annotated[int, typer.Option("--node", help="node id in the spec")],
+def apply(node: NodeOpt = None,
+          all_nodes: Annotated[bool, typer.Option("--all", help="every node of the spec whose home is on this "
+                                                  "machine")] = False,
           home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
-          jdbc_driver: Annotated[Path | None, typer.Option(
-              "--jdbc-driver", help="a MySQL Connector/J jar to copy into repository/components/lib",
-              show_default=False)] = None,
-          show_secrets: SecretsOpt = False) -> None:
-    """Patch one node's home: show the diff, ask (or --yes), back up, write atomically."""
+          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False) -> None:
+    """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
     report = Report("apply", json_, reveal=show_secrets)
+    if (node is None) == (not all_nodes):
+        raise typer.BadParameter("give --node ID or --all", param_hint="--node / --all")
+    if all_nodes and home is not None:
+        raise typer.BadParameter("--all takes every node's home from the spec", param_hint="--home")
 
     def body() -> int:
-        s = load_spec(find_spec(spec))
-        node_home = home_for(s, node, home)
-        s.node(node)
-        check_home(node_home)
-        if not Journal(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
-            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
-            if not plan.pending:
-                return _already(report, plan, node, node_home)
-            if not yes and (json_ or not sys.stdin.isatty()):
-                report.show_diff(plan)
-                _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
-        with writing(node_home) as recovered:
-            for old in recovered:
-                report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
-            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # again, now that the home is ours
-            if not plan.pending:
-                return _already(report, plan, node, node_home)
-            report.show_diff(plan)
-            count = len(plan.changed) + len(plan.copied)
-            _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
-            tx = commit_plan(plan, s)
-        report.node(plan, "applied", tx)
-        report.status = "applied"
-        report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in "
-                   f"{node_home / STATE_DIR}; undo with: wso2patch rollback --home {node_home}", style="green")
+        s = _load(report, spec)
+        targets = diff_targets(s, None, None) if all_nodes else [(node or 0, home_for(s, node or 0, home))]
+        s.node(targets[0][0])
+        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver) for node_id, node_home in targets]
+        report.status = "applied" if "applied" in results else "already"
         report.emit()
         return 0
 
     _run(report, body)
 
 
-def _target(home: Path | None, node: int | None, spec: Path | None) -> Path:
+def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
     if home is not None:
         return home
     if node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-    return home_for(load_spec(find_spec(spec)), node, None)
+    return home_for(_load(report, spec), node, None)
 
 
 @app.command()
@@ -221,7 +240,7 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
     def body() -> int:
-        target = _target(home, node, spec)
+        target = _target(report, home, node, spec)
         with writing(target):
             live = [t for t in Journal(target).load() if t.state == "committed"]
             if not live:
@@ -253,7 +272,7 @@ def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
     def body() -> int:
-        target = _target(home, node, spec)
+        target = _target(report, home, node, spec)
         with writing(target) as done:
             pass
         report.nodes.append({"home": str(target), "recovered": [asdict(t) for t in done]})
@@ -278,7 +297,7 @@ def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
     def body() -> int:
-        target = _target(home, node, spec)
+        target = _target(report, home, node, spec)
         check_home(target)
         rows = [[t.id, t.time, str(t.node or ""), t.state, str(len(t.files)), ",".join(t.patches),
                  (t.spec_sha256 or "")[:12]] for t in Journal(target).load()]
@@ -292,30 +311,35 @@ def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
 
 @app.command()
 def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
-    """Per patch: applied, pending, drifted (applied, then changed by hand) or not applicable.
-    Exit 0 when every patch is applied, 1 otherwise."""
+    """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
+    of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
     report = Report("status", json_)
-    if home is None and node is None:
-        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
     def body() -> int:
-        s = load_spec(find_spec(spec))
-        target = home if home is not None else home_for(s, node or 0, None)
-        check_home(target)
-        require_finished(target)
-        history = Journal(target).load()
-        node_id = node if node is not None else next((t.node for t in reversed(history) if t.node is not None), None)
-        if node_id is None:
-            raise typer.BadParameter("this home has no apply recorded: which node is it?", param_hint="--node")
-        plan = plan_node(s, node_id, target)
-        states = patch_status(plan, history)
-        files = {p.name: p.file for p in load_patches()}
+        s = _load(report, spec)
+        if home is not None:
+            history = Journal(home).load()
+            node_id = node if node is not None else next((t.node for t in reversed(history) if t.node), None)
+            if node_id is None:
+                raise typer.BadParameter("this home has no apply recorded: which node is it?", param_hint="--node")
+            targets = [(node_id, home)]
+        else:
+            targets = [(n, h) for n, h in diff_targets(s, None, None) if node is None or n == node] or \
+                [(node or 0, home_for(s, node or 0, None))]
+        columns: dict[int, dict[str, str]] = {}
+        for node_id, node_home in targets:
+            check_home(node_home)
+            require_finished(node_home)
+            columns[node_id] = patch_status(plan_node(s, node_id, node_home), Journal(node_home).load())
+        patches = [p.name for p in load_patches()]
         styles = {"applied": "green", "pending": "yellow", "drifted": "red", "not applicable": "dim"}
-        report.table(f"node {node_id} ({target})", ["patch", "file", "status"],
-                     [[name, files.get(name, ""), st] for name, st in states.items()],
-                     [styles[st] for st in states.values()])
-        report.status = "applied" if all(st in ("applied", "not applicable") for st in states.values()) else "pending"
-        report.exit_code = 0 if report.status == "applied" else 1
+        worst = {p: next((st for st in ("drifted", "pending") if any(c.get(p) == st for c in columns.values())),
+                         "applied") for p in patches}
+        report.table("status", ["patch", *[f"node {n}" for n in columns]],
+                     [[p, *[c.get(p, "-") for c in columns.values()]] for p in patches],
+                     [styles[worst[p]] for p in patches])
+        done = all(st in ("applied", "not applicable") for c in columns.values() for st in c.values())
+        report.status, report.exit_code = ("applied", 0) if done else ("pending", 1)
         report.emit()
         return report.exit_code
 
@@ -336,7 +360,7 @@ def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
         raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
 
     def body() -> int:
-        s = load_spec(find_spec(spec))
+        s = _load(report, spec)
         target = first_home(s, home)
         check_home(target)
         report.text(render_sql(s, target, server, show_secrets=show_secrets))
@@ -362,7 +386,7 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
         from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
         from wso2patch.dbserver import Endpoint, Server, flavour_of
 
-        s = load_spec(find_spec(spec))
+        s = _load(report, spec)
         target = first_home(s, home)
         check_home(target)
         password = "" if admin_password_env is None else os.environ.get(admin_password_env)
@@ -401,36 +425,90 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
 def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS datasource with the URL, user and "
                                            "password written in master-datasources.xml and run its "
                                            "validationQuery")] = False,
+          planned: Annotated[bool, typer.Option("--planned", help="check the files as apply would write them "
+                                                "(before anything is written)")] = False,
           node: NodeOpt = None, home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
           show_secrets: SecretsOpt = False) -> None:
-    """Check homes: the MySQL driver jar, and with --db every datasource against the live server.
-    Exit 1 when a check fails."""
+    """Check the cluster as a whole (WKA members, unique ports, member hosts, shared and local databases, JNDI
+    references, driver jar), and with --db every datasource against the live server. Exit 1 on an error."""
     report = Report("check", json_, reveal=show_secrets)
 
     def body() -> int:
-        from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
-        from wso2patch.datasources import mask_url, read_datasources
+        from wso2patch.cluster import check_cluster
+        from wso2patch.effective import load
 
-        if home is not None:
-            homes: list[tuple[int | None, Path]] = [(node, home)]
+        use_spec = spec is not None or home is None or find_spec(None).is_file()
+        s = _load(report, spec) if use_spec else None
+        if s is None:  # a lone home and no spec: what can be checked without one
+            homes: list[tuple[int | None, Path]] = [(node, home or Path("."))]
+        elif home is not None:
+            homes = [(node, home)]
         else:
-            s = load_spec(find_spec(spec))
-            homes = [(node, home_for(s, node, None))] if node is not None else list(diff_targets(s, None, None))
-        failed = False
+            homes = [(n, h) for n, h in diff_targets(s, None, None) if node is None or n == node]
+        configs = {}
         for node_id, node_home in homes:
             check_home(node_home)
-            label = f"node {node_id} ({node_home})" if node_id is not None else str(node_home)
-            if not driver_jars(node_home):
-                report.warn(f"{label}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
+            require_finished(node_home)
+            if s is not None and node_id is not None:
+                bytes_ = ({f.rel: f.new for f in plan_node(s, node_id, node_home).files} if planned else None)
+                configs[node_id] = load(node_home, bytes_)
+            elif not driver_jars(node_home):
+                report.warn(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
-            if db:
+        failed = False
+        if s is not None:
+            findings = check_cluster(s, configs)
+            styles = {"error": "red", "warning": "yellow", "ok": "green"}
+            report.table("cluster" + (" (as apply would write it)" if planned else ""),
+                         ["level", "rule", "node", "finding"],
+                         [[f.level, f.rule, str(f.node or "all"), f.message] for f in findings],
+                         [styles[f.level] for f in findings])
+            failed = any(f.level == "error" for f in findings)
+        if db:
+            from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
+            from wso2patch.datasources import mask_url, read_datasources
+
+            for node_id, node_home in homes:
                 results = [check_datasource(ds) for ds in read_datasources(node_home)]
                 rows = [[r.datasource.name, r.datasource.jndi, mask_url(r.datasource.url),
                          r.detail if r.ok is not False else f"error: {r.detail}"] for r in results]
-                styles = ["green" if r.ok else "dim" if r.ok is None else "red" for r in results]
-                report.table(label, ["datasource", "JNDI name", "URL", "result"], rows, styles)
+                styles_db = ["green" if r.ok else "dim" if r.ok is None else "red" for r in results]
+                label = f"node {node_id} ({node_home})" if node_id is not None else str(node_home)
+                report.table(label, ["datasource", "JNDI name", "URL", "result"], rows, styles_db)
                 failed |= any(r.ok is False for r in results)
         report.status, report.exit_code = ("failed", 1) if failed else ("ok", 0)
+        report.emit()
+        return report.exit_code
+
+    _run(report, body)
+
+
+@app.command()
+def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
+            home_b: Annotated[Path, typer.Argument(help="the other product home")],
+            json_: JsonOpt = False) -> None:
+    """Compare two homes' effective configuration: differences a cluster expects (host, port offset, member port,
+    local registry database) apart from unexpected ones. Exit 1 when an unexpected difference is found."""
+    report = Report("compare", json_)
+
+    def body() -> int:
+        from wso2patch.compare import compare as compare_homes
+        from wso2patch.effective import load
+
+        for h in (home_a, home_b):
+            check_home(h)
+            require_finished(h)
+        diffs = compare_homes(load(home_a), load(home_b))
+
+        def show(v: object) -> str:
+            return "(absent)" if v is None else ", ".join(v) if isinstance(v, list) else str(v)
+
+        for expected, title in ((True, "expected differences"), (False, "unexpected differences")):
+            rows = [[d.key, show(d.a), show(d.b), d.why] for d in diffs if d.expected == expected]
+            report.table(f"{title} ({len(rows)})", ["key", str(home_a), str(home_b), "why"], rows,
+                         ["green" if expected else "red" for _ in rows])
+        unexpected = sum(not d.expected for d in diffs)
+        report.status, report.exit_code = ("drift", 1) if unexpected else ("consistent", 0)
         report.emit()
         return report.exit_code
 

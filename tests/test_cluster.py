@@ -1,0 +1,226 @@
+"""The whole cluster at once: check (one test per rule), compare, status for every node, apply --all, --json."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DIST, FIXTURES, Cli, copy_tree, snapshot
+
+Cluster = Callable[[Path], tuple[Path, Path, Path]]
+TREE = DIST / "wso2mb-3.2.0" if (DIST / "wso2mb-3.2.0").is_dir() else FIXTURES / "mb-home"  # real where possible
+AXIS2 = "repository/conf/axis2/axis2.xml"
+CARBON = "repository/conf/carbon.xml"
+DS = "repository/conf/datasources/master-datasources.xml"
+USERMGT = "repository/conf/user-mgt.xml"
+
+
+def add_driver(*homes: Path) -> None:
+    for home in homes:
+        lib = home / "repository/components/lib"
+        lib.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(lib / "mysql-connector-java-5.1.49.jar", "w") as z:
+            z.writestr("com/mysql/jdbc/Driver.class", b"")
+
+
+def findings(cli: Cli, *args: str | Path) -> tuple[int, list[dict[str, str]]]:
+    r = cli("check", *args, "--json")
+    doc = json.loads(r.stdout)
+    return r.exit_code, next(n["rows"] for n in doc["nodes"] if n.get("title", "").startswith("cluster"))
+
+
+def errors(rows: list[dict[str, str]], rule: str) -> list[str]:
+    return [r["finding"] for r in rows if r["rule"] == rule and r["level"] == "error"]
+
+
+def edit(path: Path, old: bytes, new: bytes) -> None:
+    raw = path.read_bytes()
+    assert old in raw, old
+    path.write_bytes(raw.replace(old, new, 1))
+
+
+@pytest.fixture
+def applied(cli: Cli, cluster: Cluster) -> tuple[Path, Path, Path]:
+    spec, h1, h2 = cluster(TREE)
+    add_driver(h1, h2)
+    for node in (1, 2):
+        assert cli("apply", "--spec", spec, "--node", node, "--yes").exit_code == 0
+    return spec, h1, h2
+
+
+def test_check_passes_on_a_correctly_applied_two_node_cluster(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, _, _ = applied
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 0
+    assert {r["level"] for r in rows} == {"ok"}
+    assert {r["rule"] for r in rows} >= {"wka-members", "unique-member-port", "unique-offset", "member-host",
+                                         "shared-databases", "local-registry", "jndi-references", "driver"}
+
+
+def test_check_passes_on_a_five_node_cluster_on_three_hosts(cli: Cli, tmp_path: Path) -> None:
+    homes = [copy_tree(FIXTURES / "mb-home", tmp_path / f"n{i}") for i in range(1, 6)]
+    add_driver(*homes)
+    nodes = "".join(f'[[node]]\nid = {i}\nhost = "10.0.0.{1 + i % 3}"\noffset = {i}\nhome = "n{i}"\n\n'
+                    for i in range(1, 6))
+    spec = tmp_path / "wso2patch.toml"
+    spec.write_text(f'[database]\nhost = "db"\nusername = "u"\npassword_env = "PW"\n\n{nodes}')
+    env = {"PW": "secret"}
+    assert cli("apply", "--spec", spec, "--all", "--yes", env=env).exit_code == 0
+    r = cli("check", "--spec", spec, "--json", env=env)
+    rows = json.loads(r.stdout)["nodes"][0]["rows"]
+    assert r.exit_code == 0 and {x["level"] for x in rows} == {"ok"}
+    assert sum(x["rule"] == "wka-members" for x in rows) == 5
+
+
+def test_check_planned_validates_before_anything_is_written(cli: Cli, cluster: Cluster) -> None:
+    spec, h1, h2 = cluster(TREE)
+    add_driver(h1, h2)
+    before = snapshot(spec.parent)
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 1 and errors(rows, "wka-members")  # stock homes are not a cluster yet
+    code, rows = findings(cli, "--spec", spec, "--planned")
+    assert code == 0 and {r["level"] for r in rows} == {"ok"}
+    assert snapshot(spec.parent) == before
+
+
+def test_rule_wka_members(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, h1, h2 = applied
+    edit(h1 / AXIS2, b"<port>4003</port>", b"<port>4009</port>")
+    edit(h2 / AXIS2, b"<hostName>10.100.7.118</hostName>\n                <port>4000</port>",
+         b"<hostName>10.100.7.118</hostName>\n                <port>4003</port>")
+    code, rows = findings(cli, "--spec", spec)
+    msgs = errors(rows, "wka-members")
+    assert code == 1
+    assert any("misses 10.100.7.118:4003" in m and "unknown members 10.100.7.118:4009" in m for m in msgs)
+    assert any("lists itself" in m for m in msgs)
+
+
+def test_rule_clustering_enabled(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, h1, _ = applied
+    edit(h1 / AXIS2, b'enable="true"', b'enable="false"')
+    assert errors(findings(cli, "--spec", spec)[1], "clustering")
+
+
+def test_rule_unique_member_port(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, _, h2 = applied
+    edit(h2 / AXIS2, b'<parameter name="localMemberPort">4003<', b'<parameter name="localMemberPort">4000<')
+    assert errors(findings(cli, "--spec", spec)[1], "unique-member-port") == [
+        "nodes 1, 2 share host:member port 10.100.7.118:4000"]
+
+
+def test_rule_unique_offset(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, _, h2 = applied
+    edit(h2 / CARBON, b"<Offset>3</Offset>", b"<Offset>0</Offset>")
+    assert errors(findings(cli, "--spec", spec)[1], "unique-offset") == [
+        "nodes 1, 2 share host:port offset 10.100.7.118:0"]
+
+
+def test_rule_member_host_loopback_is_an_error_and_a_host_name_a_warning(cli: Cli, tmp_path: Path) -> None:
+    homes = [copy_tree(TREE, tmp_path / f"n{i}") for i in (1, 2)]
+    add_driver(*homes)
+    spec = tmp_path / "wso2patch.toml"
+    spec.write_text('[database]\nhost = "db"\nusername = "u"\npassword = "p"\n'
+                    '[[node]]\nid = 1\nhost = "10.0.0.1"\nhome = "n1"\n[[node]]\nid = 2\nhost = "mb2.internal"\n'
+                    'home = "n2"\n')
+    assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 0
+    assert [r["finding"] for r in rows if r["rule"] == "member-host" and r["level"] == "warning"] == [
+        "localMemberHost mb2.internal is a host name, not an IP address"]
+    edit(homes[0] / AXIS2, b'"localMemberHost">10.0.0.1<', b'"localMemberHost">127.0.0.1<')
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 1 and "127.0.0.1 is a loopback address" in errors(rows, "member-host")[0]
+
+
+def test_rule_shared_databases(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, _, h2 = applied
+    edit(h2 / DS, b"/WSO2_USER_DB?", b"/OTHER_USER_DB?")
+    assert "different user store databases" in errors(findings(cli, "--spec", spec)[1], "shared-databases")[0]
+
+
+def test_rule_local_registry_distinct(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, _, h2 = applied
+    edit(h2 / DS, b"/REGISTRY_LOCAL2?", b"/REGISTRY_LOCAL1?")
+    assert "share the local registry database" in errors(findings(cli, "--spec", spec)[1], "local-registry")[0]
+
+
+def test_rule_jndi_references(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    spec, h1, h2 = applied
+    edit(h1 / USERMGT, b">jdbc/WSO2UMDB<", b">jdbc/Missing<")
+    edit(h2 / DS, b"<name>jdbc/WSO2RegistryDB</name>", b"<name>jdbc/WSO2UMDB</name>")  # two active for one name
+    rows = findings(cli, "--spec", spec)[1]
+    msgs = errors(rows, "jndi-references")
+    assert any("user-mgt.xml names jdbc/Missing (0 active datasources)" in m for m in msgs)
+    assert any("registry.xml names jdbc/WSO2RegistryDB (0 active" in m and "jdbc/WSO2UMDB (2 active" in m
+               for m in msgs)
+
+
+def test_rule_driver_jar_is_a_warning(cli: Cli, cluster: Cluster) -> None:
+    spec, _, _ = cluster(TREE)
+    assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 0
+    assert [r["node"] for r in rows if r["rule"] == "driver" and r["level"] == "warning"] == ["1", "2"]
+
+
+# --- compare ----------------------------------------------------------------------------------------------
+def test_compare_shows_only_expected_differences_then_flags_a_hand_edit(cli: Cli,
+                                                                         applied: tuple[Path, Path, Path]) -> None:
+    _, h1, h2 = applied
+    r = cli("compare", h1, h2, "--json")
+    assert r.exit_code == 0
+    expected, unexpected = (n["rows"] for n in json.loads(r.stdout)["nodes"])
+    assert unexpected == []
+    assert {x["key"]: x["why"] for x in expected} == {
+        "axis2.clustering.members": "each node lists its peers",
+        "axis2.clustering.parameter[localMemberPort]": "member port",
+        "carbon.Ports.Offset": "port offset",
+        "datasources[jdbc/WSO2CarbonDB].name": "local registry database",
+        "datasources[jdbc/WSO2CarbonDB].url": "local registry database",
+        "registry.remoteInstance[instanceid].@url": "host and port offset",
+    }
+    raw = (h2 / DS).read_bytes()
+    at = raw.index(b"<name>REGISTRY_DB</name>")  # an active datasource (an edit inside a comment is no change)
+    (h2 / DS).write_bytes(raw[:at] + raw[at:].replace(b"<maxActive>50<", b"<maxActive>80<", 1))
+    r = cli("compare", h1, h2)
+    assert r.exit_code == 1 and "unexpected differences (1)" in r.stdout and "80" in r.stdout
+
+
+# --- status and apply --all ---------------------------------------------------------------------------------
+def test_apply_all_and_status_for_every_node(cli: Cli, cluster: Cluster) -> None:
+    spec, h1, _ = cluster(FIXTURES / "mb-home")
+    before = json.loads(cli("status", "--spec", spec, "--json").stdout)
+    rows = before["nodes"][0]["rows"]
+    assert before["exit_code"] == 1 and set(rows[0]) == {"patch", "node 1", "node 2"}
+    r = cli("apply", "--spec", spec, "--all", "--yes", "--json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 0 and [n["status"] for n in doc["nodes"]] == ["applied", "applied"]
+    again = json.loads(cli("apply", "--spec", spec, "--all", "--yes", "--json").stdout)
+    assert again["status"] == "already"
+    after = cli("status", "--spec", spec)
+    assert after.exit_code == 0 and "node 1" in after.stdout and "node 2" in after.stdout
+    assert cli("apply", "--spec", spec, "--all", "--home", h1).exit_code == 2
+
+
+# --- --json on every command --------------------------------------------------------------------------------
+def test_every_command_speaks_the_same_json(cli: Cli, applied: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    spec, h1, h2 = applied
+    runs: list[tuple[list[Any], int]] = [
+        (["init", tmp_path / "new.toml"], 0), (["patches"], 0), (["diff", "--spec", spec], 0),
+        (["apply", "--spec", spec, "--node", 1, "--yes"], 0), (["status", "--spec", spec], 0),
+        (["check", "--spec", spec], 0), (["compare", h1, h2], 0), (["history", "--home", h1], 0),
+        (["recover", "--home", h1], 0), (["db", "sql", "--spec", spec], 0),
+        (["rollback", "--home", h1, "--yes"], 0), (["apply", "--spec", spec, "--node", 9, "--yes"], 3),
+    ]
+    for args, code in runs:
+        r = cli(*args, "--json")
+        doc = json.loads(r.stdout)
+        assert (doc["schema"], doc["exit_code"], r.exit_code) == ("wso2patch/1", code, code), args
+        assert doc["command"] == " ".join(str(a) for a in args[:2] if str(a) in ("db", "sql")) or doc["command"] \
+            == args[0]
+        assert isinstance(doc["nodes"], list) and isinstance(doc["warnings"], list)

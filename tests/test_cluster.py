@@ -224,3 +224,9 @@ def test_every_command_speaks_the_same_json(cli: Cli, applied: tuple[Path, Path,
         assert doc["command"] == " ".join(str(a) for a in args[:2] if str(a) in ("db", "sql")) or doc["command"] \
             == args[0]
         assert isinstance(doc["nodes"], list) and isinstance(doc["warnings"], list)
+
+
+def test_status_on_a_home_without_history_asks_which_node(cli: Cli, cluster: Cluster) -> None:
+    spec, h1, _ = cluster(FIXTURES / "mb-home")
+    r = cli("status", "--spec", spec, "--home", h1)
+    assert r.exit_code == 2 and "which node is it?" in r.output

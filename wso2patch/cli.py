@@ -60,6 +60,8 @@ def _run(report: Report, body: Callable[[], int]) -> NoReturn:
     except KeyboardInterrupt:
         print("wso2patch: interrupted", file=sys.stderr)
         code = 130
+    except _USAGE_ERROR:
+        raise  # a usage error found inside a command is still exit 2, one line (main)
     except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
         if os.environ.get("WSO2PATCH_DEBUG"):
             raise

@@ -454,6 +454,20 @@ def unreadable_datasources_dir(env: Env, mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Path, "read_bytes", read_bytes)
 
 
+def disk_full_on_registry(env: Env, mp: pytest.MonkeyPatch) -> None:
+    """The file system fills up when registry.xml is swapped in (the third file of the transaction)."""
+    from wso2patch import journal
+
+    real = journal.atomic_write
+
+    def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+        if path.name == "registry.xml" and ".wso2patch" not in path.parts:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, data, durable=durable)
+
+    mp.setattr(journal, "atomic_write", atomic_write)
+
+
 def utf16_bom_broken(env: Env) -> list[str | Path]:
     """carbon.xml as UTF-16 with its BOM (allowed by XML), with a mismatched end tag."""
 
@@ -542,6 +556,11 @@ def corrupt_journal_then(content: bytes, command: Command) -> Setup:
 
 def journal_says(env: Env) -> list[str]:
     return [str(env.home1 / ".wso2patch" / "journal.json"), "unreadable journal"]
+
+
+def state_dir_is_a_file(env: Env) -> list[str | Path]:
+    (env.home1 / ".wso2patch").write_text("not a folder\n")
+    return apply1(env)
 
 
 def rollback_to_unknown(env: Env) -> list[str | Path]:
@@ -760,8 +779,13 @@ CASES: list[Case] = [
     Case("rollback-after-hand-edit", rollback_drift, DRIFT_ERR,
          lambda e: [str(e.home1), "repository/conf/registry.xml", "--force"], trees=True),
     # --- the journal (.wso2patch/) ---------------------------------------------------------------------
-    Case("rollback-to-unknown-id", rollback_to_unknown, WRITE_ERR,
-         lambda e: [str(e.home1), "no applied transaction UNKNOWN-ID", "wso2patch history"]),
+    Case("state-dir-is-a-file", state_dir_is_a_file, CONFIG_ERR,
+         lambda e: [str(e.home1 / ".wso2patch" / "journal.json"), "unreadable journal", "move .wso2patch away"]),
+    Case("disk-full-mid-apply", apply1, WRITE_ERR,
+         lambda e: [str(e.file(REGISTRY)), "No space left on device", "every file was left as it was"],
+         during=disk_full_on_registry, trees=True),
+    Case("rollback-to-unknown-id", rollback_to_unknown, USAGE,
+         lambda e: ["no applied transaction UNKNOWN-ID", "wso2patch history"]),
     Case("status-with-pending-transaction", pending_then(status1), UNFINISHED,
          lambda e: [str(e.home1), "run 'wso2patch recover"]),
     Case("diff-with-pending-transaction", pending_then(diff1), UNFINISHED,

@@ -138,10 +138,10 @@ def test_a_failed_write_leaves_every_file_as_it_was(cluster: Cluster, cli: Cli, 
     real = jr.atomic_write
     victim = {"backup": "backups", "journal": "journal.json", "swap": "registry.xml"}[phase]
 
-    def failing(path: Path, data: bytes) -> None:
+    def failing(path: Path, data: bytes, durable: bool = True) -> None:
         if victim in str(path) and (phase != "swap" or ".wso2patch" not in str(path)):
             raise OSError(err, os.strerror(err), str(path))
-        real(path, data)
+        real(path, data, durable=durable)
 
     monkeypatch.setattr(jr, "atomic_write", failing)
     r = cli("apply", "--spec", spec, "--node", "2", "--yes")
@@ -160,11 +160,11 @@ def test_a_double_fault_is_left_to_recover(cluster: Cluster, cli: Cli, monkeypat
     failing_now = {"on": True}
     stock_axis2 = (h2 / "repository/conf/axis2/axis2.xml").read_bytes()
 
-    def failing(path: Path, data: bytes) -> None:  # registry.xml cannot be written, nor axis2.xml put back
+    def failing(path: Path, data: bytes, durable: bool = True) -> None:  # registry.xml fails, axis2.xml restore too
         if failing_now["on"] and ".wso2patch" not in str(path) and (
                 "registry.xml" in str(path) or ("axis2.xml" in str(path) and data == stock_axis2)):
             raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
-        real(path, data)
+        real(path, data, durable=durable)
 
     monkeypatch.setattr(jr, "atomic_write", failing)
     r = cli("apply", "--spec", spec, "--node", "2", "--yes")

@@ -12,7 +12,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from wso2patch import __version__, txn
-from wso2patch.dbplan import FLAVOURS, render_sql, targets
 from wso2patch.driver import DRIVER_DIR, driver_jars
 from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
 from wso2patch.journal import STATE_DIR, Journal
@@ -171,6 +170,7 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
                    "checked)", style="green")
         return "already"
 
+    plan: Plan | None = None
     if not Journal(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
         plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
         if not plan.pending:
@@ -181,7 +181,8 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
     with writing(node_home) as recovered:
         for old in recovered:
             report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
-        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # again, now that the home is ours
+        if plan is None or recovered:  # else the first look stands: commit refuses files changed since
+            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
         if not plan.pending:
             return already(plan)
         report.show_diff(plan)
@@ -250,7 +251,11 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
                 report.say(f"{target}: nothing to roll back", style="green")
                 report.emit()
                 return 0
-            undo = live[[t.id for t in live].index(to):] if to in [t.id for t in live] else live[-1:]
+            ids = [t.id for t in live]
+            if to is not None and to not in ids:
+                raise typer.BadParameter(f"no applied transaction {to} in {target}; see 'wso2patch history'",
+                                         param_hint="--to")
+            undo = live[ids.index(to):] if to is not None else live[-1:]
             for hand in drift_diffs(target, undo):
                 report.show_text_diff(hand)
             files = ", ".join(sorted({f.path for t in undo for f in t.files}))
@@ -357,6 +362,8 @@ def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
            server: Annotated[str, typer.Option("--server", help="mysql8, mysql5.7 or mariadb")] = "mysql8",
            show_secrets: SecretsOpt = False, json_: JsonOpt = False) -> None:
     """Print the SQL that provisions the databases, the application user and the schemas (writes nothing)."""
+    from wso2patch.dbplan import FLAVOURS, render_sql  # the db modules load only for the db commands
+
     report = Report("db sql", json_, reveal=show_secrets)
     if server not in FLAVOURS:
         raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
@@ -386,6 +393,7 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
 
     def body() -> int:
         from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
+        from wso2patch.dbplan import targets
         from wso2patch.dbserver import Endpoint, Server, flavour_of
 
         s = _load(report, spec)

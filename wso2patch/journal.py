@@ -60,9 +60,10 @@ class Transaction:
     patches: list[str] = field(default_factory=list)  # the patches that changed something
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write via a temporary file in the same directory, fsync, rename; keep mode and owner.
-    A symlinked config is edited through the link (the link itself stays)."""
+    A symlinked config is edited through the link (the link itself stays). `durable=False` skips
+    the fsyncs, for files nothing depends on surviving a power cut (the after-snapshots)."""
     target = Path(os.path.realpath(path))
     try:
         st: os.stat_result | None = target.stat()
@@ -73,7 +74,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         if st is not None:
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
             with contextlib.suppress(PermissionError):  # not root: the file stays ours, as an editor leaves it
@@ -83,6 +85,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     dfd = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(dfd)
@@ -90,13 +94,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dfd)
 
 
-def put(path: Path, data: bytes | None) -> None:
+def put(path: Path, data: bytes | None, *, durable: bool = True) -> None:
     """Write a file atomically (creating its folder), or remove it when data is None."""
     if data is None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data)
+    atomic_write(path, data, durable=durable)
 
 
 def read(path: Path) -> bytes | None:

@@ -89,9 +89,10 @@ class Report:
     def show_text_diff(self, text: str) -> None:
         if self.json_mode:
             return
-        for line in self.clean(text).splitlines():
-            style = "bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], "")
-            self.out.print(Text(line, style=style))
+        out = Text()  # one print per file: rich's per-call overhead dominated large diffs
+        for line in self.clean(text).splitlines(keepends=True):
+            out.append(line, style="bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], ""))
+        self.out.print(out, end="", crop=False)
 
     def show_diff(self, plan: Plan) -> None:
         if self.json_mode:

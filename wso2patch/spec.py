@@ -149,6 +149,9 @@ class _Checker:
                 raise self.fail(f"unknown key {key!r} in {label}", table, index, key,
                                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(schema)}")
             want, _ = schema[key]
+            if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                raise self.fail(f"{label} {key} contains a control character (a line break, tab or the like)",
+                                table, index, key, hint="config files cannot carry it safely: remove it")
             if not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 raise self.fail(f"{label} {key} must be {want.__name__ if want is not dict else 'a table'}, "
                                 f"not {type(value).__name__}", table, index, key)

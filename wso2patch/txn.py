@@ -8,6 +8,8 @@ command finds the journal unfinished and makes the home wholly before or wholly 
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,12 +91,13 @@ def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Pat
             backup, snapshot = Path("backups") / tx_id / c.rel, Path("after") / tx_id / c.rel
             if c.old is not None:
                 put(journal.dir / backup, c.old)
-            put(journal.dir / snapshot, c.new)
+            put(journal.dir / snapshot, c.new, durable=False)  # only ever shown in a diff: no fsync needed
             tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
                                        after=sha256(c.new), backup=backup.as_posix() if c.old is not None else "",
                                        snapshot=snapshot.as_posix()))
         journal.save([*txs, tx])
     except OSError as e:
+        _forget(journal, txs, tx_id)
         raise WriteError(f"cannot write backups: {e.strerror or e}", where=journal.dir,
                          hint="nothing was changed; make the home writable (or free space) and rerun") from None
     try:
@@ -102,11 +105,25 @@ def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Pat
     except PartialWriteError:
         raise  # the journal keeps the transaction pending: recovery will finish the job
     except WriteError:
-        journal.save(txs)  # the swap was undone: forget the transaction
+        _forget(journal, txs, tx_id)  # the swap was undone: forget the transaction
         raise
     tx.state = "committed"
     journal.save([*txs, tx])
     return tx
+
+
+def _forget(journal: Journal, txs: list[Transaction], tx_id: str) -> None:
+    """A transaction that changed nothing leaves no trace: its snapshots go, and the journal if it was its only
+    entry (best effort: this runs while an error is already on its way to the user)."""
+    with contextlib.suppress(OSError):
+        for part in ("backups", "after"):
+            shutil.rmtree(journal.dir / part / tx_id, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (journal.dir / part).rmdir()  # only if empty
+        if txs:
+            journal.save(txs)
+        else:
+            journal.path.unlink(missing_ok=True)
 
 
 def backup_of(journal: Journal, f: FileRecord) -> bytes | None:

@@ -134,7 +134,9 @@ class Doc:
             tree = etree.ElementTree(etree.fromstring(self.raw, _parser()))
         except etree.XMLSyntaxError as e:
             line, col = e.position
-            raise ConfigError(f"malformed XML: {e.msg}", where=f"{self.where}:{line}:{col}",
+            # libxml2's first line describes the error; what follows quotes the file (maybe a password)
+            what = re.sub(r",? line \d+, column \d+$", "", (e.msg or "").splitlines()[0] if e.msg else "")
+            raise ConfigError(f"malformed XML: {what}", where=f"{self.where}:{line}:{col}",
                               hint="fix the file or restore it from the product distribution") from None
         info: Any = tree.docinfo  # lxml-stubs lacks doctype, system_url and iterentities
         dtd = info.internalDTD

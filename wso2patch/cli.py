@@ -7,29 +7,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__, txn
-from wso2patch.driver import DRIVER_DIR, driver_jars
+from wso2patch import __version__
 from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
-from wso2patch.journal import STATE_DIR, Journal
-from wso2patch.patchset import load_patches
-from wso2patch.plan import Plan, check_home
-from wso2patch.report import Report
-from wso2patch.spec import Spec, find_spec, load_spec
-from wso2patch.workflow import (
-    commit_plan,
-    diff_targets,
-    drift_diffs,
-    first_home,
-    home_for,
-    patch_status,
-    plan_node,
-    require_finished,
-    writing,
-)
+
+if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
+    from wso2patch.plan import Plan
+    from wso2patch.report import Report
+    from wso2patch.spec import Spec
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -48,6 +36,12 @@ SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print password
 DriverOpt = Annotated[Path | None, typer.Option("--jdbc-driver", help="a MySQL Connector/J jar to copy into "
                                                 "repository/components/lib", show_default=False)]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
+
+
+def _report(command: str, json_: bool, *, reveal: bool = False) -> Report:
+    from wso2patch.report import Report
+
+    return Report(command, json_, reveal=reveal)
 
 
 def _run(report: Report, body: Callable[[], int]) -> NoReturn:
@@ -69,6 +63,8 @@ def _run(report: Report, body: Callable[[], int]) -> NoReturn:
 
 
 def _load(report: Report, spec: Path | None) -> Spec:
+    from wso2patch.spec import find_spec, load_spec
+
     s = load_spec(find_spec(spec))
     report.keep_secret(s.db.password)
     return s
@@ -101,7 +97,7 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
          force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
          json_: JsonOpt = False) -> None:
     """Write a commented starter spec (two nodes on one host, one MySQL server)."""
-    report = Report("init", json_)
+    report = _report("init", json_)
 
     def body() -> int:
         if path.exists() and not force:
@@ -120,7 +116,9 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
 @app.command()
 def patches(json_: JsonOpt = False) -> None:
     """List the patch set, one line per patch."""
-    report = Report("patches", json_)
+    from wso2patch.patchset import load_patches
+
+    report = _report("patches", json_)
 
     def body() -> int:
         report.patches(load_patches())
@@ -137,7 +135,10 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
          show_secrets: SecretsOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
     pending."""
-    report = Report("diff", json_, reveal=show_secrets)
+    from wso2patch.plan import check_home
+    from wso2patch.workflow import diff_targets, plan_node, require_finished
+
+    report = _report("diff", json_, reveal=show_secrets)
     if home is not None and node is None:
         raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
 
@@ -162,6 +163,10 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
 
 def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None) -> str:
     """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
+    from wso2patch.journal import STATE_DIR, Journal
+    from wso2patch.plan import check_home
+    from wso2patch.workflow import commit_plan, plan_node, writing
+
     check_home(node_home)
 
     def already(plan: Plan) -> str:
@@ -202,7 +207,9 @@ def apply(node: NodeOpt = None,
           home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
           jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
-    report = Report("apply", json_, reveal=show_secrets)
+    from wso2patch.workflow import diff_targets, home_for
+
+    report = _report("apply", json_, reveal=show_secrets)
     if (node is None) == (not all_nodes):
         raise typer.BadParameter("give --node ID or --all", param_hint="--node / --all")
     if all_nodes and home is not None:
@@ -221,6 +228,8 @@ def apply(node: NodeOpt = None,
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
+    from wso2patch.workflow import home_for
+
     if home is not None:
         return home
     if node is None:
@@ -238,7 +247,11 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
              json_: JsonOpt = False, show_secrets: SecretsOpt = False) -> None:
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
-    report = Report("rollback", json_, reveal=show_secrets)
+    from wso2patch import txn
+    from wso2patch.journal import Journal
+    from wso2patch.workflow import drift_diffs, writing
+
+    report = _report("rollback", json_, reveal=show_secrets)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
@@ -274,7 +287,9 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
 @app.command()
 def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    report = Report("recover", json_)
+    from wso2patch.workflow import writing
+
+    report = _report("recover", json_)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
@@ -299,7 +314,10 @@ def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
 @app.command()
 def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
     """List the applies and rollbacks recorded in a home, oldest first."""
-    report = Report("history", json_)
+    from wso2patch.journal import Journal
+    from wso2patch.plan import check_home
+
+    report = _report("history", json_)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
 
@@ -320,7 +338,12 @@ def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
 def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
     """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
     of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
-    report = Report("status", json_)
+    from wso2patch.journal import Journal
+    from wso2patch.patchset import load_patches
+    from wso2patch.plan import check_home
+    from wso2patch.workflow import diff_targets, home_for, patch_status, plan_node, require_finished
+
+    report = _report("status", json_)
 
     def body() -> int:
         s = _load(report, spec)
@@ -363,8 +386,10 @@ def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
            show_secrets: SecretsOpt = False, json_: JsonOpt = False) -> None:
     """Print the SQL that provisions the databases, the application user and the schemas (writes nothing)."""
     from wso2patch.dbplan import FLAVOURS, render_sql  # the db modules load only for the db commands
+    from wso2patch.plan import check_home
+    from wso2patch.workflow import first_home
 
-    report = Report("db sql", json_, reveal=show_secrets)
+    report = _report("db sql", json_, reveal=show_secrets)
     if server not in FLAVOURS:
         raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
 
@@ -389,7 +414,10 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
             yes: YesOpt = False, json_: JsonOpt = False) -> None:
     """Create what is missing on the MySQL server: databases, the application user, grants, and schemas
     (each loaded only into a database that lacks it; never drops anything)."""
-    report = Report("db init", json_)
+    from wso2patch.plan import check_home
+    from wso2patch.workflow import first_home
+
+    report = _report("db init", json_)
 
     def body() -> int:
         from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
@@ -441,7 +469,12 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
           show_secrets: SecretsOpt = False) -> None:
     """Check the cluster as a whole (WKA members, unique ports, member hosts, shared and local databases, JNDI
     references, driver jar), and with --db every datasource against the live server. Exit 1 on an error."""
-    report = Report("check", json_, reveal=show_secrets)
+    from wso2patch.driver import DRIVER_DIR, driver_jars
+    from wso2patch.plan import check_home
+    from wso2patch.spec import find_spec
+    from wso2patch.workflow import diff_targets, plan_node, require_finished
+
+    report = _report("check", json_, reveal=show_secrets)
 
     def body() -> int:
         from wso2patch.cluster import check_cluster
@@ -499,7 +532,10 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
             json_: JsonOpt = False) -> None:
     """Compare two homes' effective configuration: differences a cluster expects (host, port offset, member port,
     local registry database) apart from unexpected ones. Exit 1 when an unexpected difference is found."""
-    report = Report("compare", json_)
+    from wso2patch.plan import check_home
+    from wso2patch.workflow import require_finished
+
+    report = _report("compare", json_)
 
     def body() -> int:
         from wso2patch.compare import compare as compare_homes

@@ -89,6 +89,9 @@ class Report:
     def show_text_diff(self, text: str) -> None:
         if self.json_mode:
             return
+        if not self.out.is_terminal:  # no colours to add: rich's rendering would only cost time
+            self.out.file.write(self.clean(text))
+            return
         out = Text()  # one print per file: rich's per-call overhead dominated large diffs
         for line in self.clean(text).splitlines(keepends=True):
             out.append(line, style="bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], ""))

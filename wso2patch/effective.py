@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from wso2patch.ops import elements
 from wso2patch.plan import read_config
@@ -134,7 +133,3 @@ def _references(label: str, doc: Doc) -> list[tuple[str, str]]:
     if label not in paths:
         return []
     return [(FILES[label], (n.text or "").strip()) for n in doc.xpath(paths[label])]
-
-
-def as_dict(eff: Effective) -> dict[str, Any]:
-    return dict(eff.flat)

@@ -28,7 +28,7 @@ from wso2patch.journal import (
     sha256,
 )
 
-__all__ = ["STATE_DIR", "Change", "Journal", "Transaction", "commit", "drifted", "last_committed", "recover",
+__all__ = ["STATE_DIR", "Change", "Journal", "Transaction", "commit", "drifted", "recover",
            "rollback"]
 
 
@@ -149,11 +149,6 @@ def drifted(home: Path, txs: Sequence[Transaction]) -> list[FileRecord]:
         if b is None or sha256(b) != f.after:
             out.append(f)
     return out
-
-
-def last_committed(home: Path) -> Transaction | None:
-    txs = [t for t in Journal(home).load() if t.state == "committed"]
-    return txs[-1] if txs else None
 
 
 def _undo(home: Path, journal: Journal, txs: list[Transaction], tx: Transaction) -> None:

@@ -6,40 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SPEC
 from wso2patch.errors import SpecError
 from wso2patch.spec import DEFAULT_NAMES, MAX_OFFSET, Spec, find_spec, load_spec
 
 # The contract's example spec (issue 2, "The cluster spec"), verbatim apart from the comments.
-EXAMPLE = """\
-[cluster]
-domain = "wso2.mb.domain"
-
-[database]
-host = "localhost"
-port = 3306
-username = "regadmin"
-password = "regadmin"
-options = "autoReconnect=true"
-
-[database.names]
-user = "WSO2_USER_DB"
-registry = "REGISTRY_DB"
-local = "REGISTRY_LOCAL{id}"
-mb_store = "WSO2_MB_STORE_DB"
-
-[[node]]
-id = 1
-host = "10.100.7.118"
-offset = 0
-home = "/opt/mb1"
-
-[[node]]
-id = 2
-host = "10.100.7.118"
-offset = 3
-home = "/opt/mb2"
-# member_port = 4003
-"""
+EXAMPLE = SPEC.format(home1="/opt/mb1", home2="/opt/mb2") + "# member_port = 4003\n"
 
 # The smallest valid spec: no [cluster], no port, no options, no [database.names], one node.
 MINIMAL = """\

@@ -158,7 +158,8 @@ class Report:
 
     # --- results ------------------------------------------------------------------------------------
     def node(self, plan: Plan, status: str, tx: Transaction | None = None, *, with_diff: bool = True) -> None:
-        entry = plan_json(plan, with_diff=with_diff, reveal=self.reveal)
+        # the JSON entry's diff is printed only with --json: the human output has shown it already
+        entry = plan_json(plan, with_diff=with_diff and self.json_mode, reveal=self.reveal)
         entry["status"] = status
         if tx is not None:
             entry["transaction"] = asdict(tx)

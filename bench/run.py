@@ -366,9 +366,6 @@ def trees() -> tuple[list[tuple[str, Path]], list[str]]:
                 found.append((name, path))
             else:
                 notes.append(f"{name}: not in {DIST}, skipped")
-        extra = sorted(p for p in DIST.iterdir() if p.name not in STOCK_NAMES
-                       and (p / "repository/conf/carbon.xml").is_file())
-        found.extend((p.name, p) for p in extra)
     found.append(("fixture mb-home", FIXTURE_HOME))
     return found, notes
 

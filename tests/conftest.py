@@ -23,7 +23,10 @@ from wso2patch.cli import app
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 DIST = REPO.parent / "shared" / "wso2-dist"
-STOCK = sorted(p for p in DIST.glob("*") if (p / "repository/conf/carbon.xml").is_file()) if DIST.is_dir() else []
+# The MB and Carbon trees, named: ../shared also holds EI, ESB, IS and API Manager trees, which have rules of their own
+# (the products issue brings them in); picking every tree with a carbon.xml ran the MB expectations on them.
+STOCK_NAMES = ("wso2mb-3.2.0", "wso2mb-3.1.0", "wso2mb-3.0.0", "wso2mb-2.5.0", "wso2carbon-4.4.16")
+STOCK = [DIST / n for n in STOCK_NAMES if (DIST / n / "repository/conf/carbon.xml").is_file()]
 NO_STOCK = "../shared/wso2-dist is not beside the repo: real stock trees are tested only where it is checked out"
 FIXTURE_HOMES = ["mb-home", "carbon-home", "mb-old-home"]
 

@@ -98,8 +98,8 @@ def parse_patch(path: Path, data: Any, source: str = "") -> Patch:
     loc = Locator(path, source)
     name = patch_name(path)
     if not _NAME.match(name):
-        raise loc.fail(f"the patch name {name!r} (the file name without .toml and its NN- prefix) must be letters, "
-                       "digits, '.', '_' or '-'")
+        raise PatchError(f"the patch name {name!r} (the file name without .toml and its NN- prefix) must be "
+                         "letters, digits, '.', '_' or '-'", where=path, hint="rename the patch file")
     if not isinstance(data, dict):
         raise loc.fail(f"a patch file must be a table, not {type_name(data)}")
     for key in data:

@@ -67,7 +67,7 @@ BAD: list[BadPatch] = [
              ("bytes that are not UTF-8",), ":1"),
     BadPatch("unknown-top-level-key", HEAD + f'descrption = "typo"  {MARK}\n' + SET,
              ("key 'descrption': unknown key (did you mean 'description'?)",)),
-    BadPatch("unknown-table", HEAD + SET + "[extra]\nx = 1\n", ("key 'extra': unknown key",)),
+    BadPatch("unknown-table", HEAD + SET + f"[extra]  {MARK}\nx = 1\n", ("key 'extra': unknown key",)),
     BadPatch("no-description", 'file = "repository/conf/carbon.xml"\n' + SET, ("a patch needs 'description'",)),
     BadPatch("no-file", 'description = "d"\n' + SET, ("a patch needs 'file'",)),
     BadPatch("no-ops", HEAD, ("a patch needs [[op]] tables",)),

@@ -86,3 +86,14 @@ def test_every_xpath_of_the_shipped_set_is_compiled_at_load() -> None:
 def test_an_empty_patch_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PatchError, match="no patch files"):
         load_patches(tmp_path)
+
+
+def test_lines_are_found_past_multi_line_strings_and_for_inline_ops(tmp_path: Path) -> None:
+    shipped = (load_patches()[0].path.parent / "40-registry-mounts.toml").read_text(encoding="utf-8")
+    broken = shipped.replace('key = "@path"', 'key = "@path]"', 2).replace('key = "@path]"', 'key = "@path"', 1)
+    line = broken.splitlines().index('key = "@path]"') + 1
+    with pytest.raises(PatchError, match=rf"40-registry-mounts.toml:{line}: \[\[op\]\] #4 key 'key': invalid XPath"):
+        load_patch(write(tmp_path, broken).rename(tmp_path / "40-registry-mounts.toml"))
+    inline = 'description = "d"\nfile = "f.xml"\nop = [\n  {kind = "set_text", xpath = "/a", value = 1},\n]\n'
+    with pytest.raises(PatchError, match=r"90-test.toml:3: \[\[op\]\] #1 key 'value': must be a string"):
+        load_patch(write(tmp_path, inline))  # no [[op]] header: the line of `op =`

@@ -47,17 +47,19 @@ class Locator:
     def __init__(self, path: Path, text: str = "") -> None:
         self.path = path
         self.lines: dict[tuple[int, str | None], int] = {}
-        op, quote = 0, ""
+        op, ops, quote = 0, 0, ""
         for no, line in enumerate(text.splitlines(), 1):
             if quote:  # inside a multi-line string
                 quote = "" if line.count(quote) % 2 else quote
                 continue
             s = line.strip()
             if re.match(r"\[\[\s*op\s*\]\]", s):
-                op += 1
+                ops += 1
+                op = ops
                 self.lines.setdefault((op, None), no)
-            elif s.startswith("["):
+            elif m := re.match(r"\[+\s*([\w-]+)", s):
                 op = -1  # some other table: its keys are neither top-level nor an op's
+                self.lines.setdefault((0, m.group(1)), no)
             elif m := re.match(r"""["']?([\w-]+)["']?\s*=""", s):
                 self.lines.setdefault((op, m.group(1)), no)
             quote = next((q for q in ('"""', "'''") if line.count(q) % 2), "")

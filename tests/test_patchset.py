@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
 
-from wso2patch import patchcheck, variables
+from wso2patch import patchcheck, patchset, variables
 from wso2patch.errors import PatchError
 from wso2patch.ops import ReplaceChildren, SetText
 from wso2patch.patchset import load_patch, load_patches
@@ -97,3 +99,25 @@ def test_lines_are_found_past_multi_line_strings_and_for_inline_ops(tmp_path: Pa
     inline = 'description = "d"\nfile = "f.xml"\nop = [\n  {kind = "set_text", xpath = "/a", value = 1},\n]\n'
     with pytest.raises(PatchError, match=r"90-test.toml:3: \[\[op\]\] #1 key 'value': must be a string"):
         load_patch(write(tmp_path, inline))  # no [[op]] header: the line of `op =`
+
+
+def test_the_patch_set_is_checked_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply --all plans every node twice: the files are read each time, but checked only when their bytes change."""
+    folder = tmp_path / "patches"
+    shutil.copytree(load_patches()[0].path.parent, folder)
+    first = load_patches(folder)
+    checked: list[int] = []
+    real = patchcheck.check_op
+
+    def counting(*args: Any) -> patchcheck.OpSpec:
+        checked.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(patchset, "check_op", counting)
+    assert [a is b for a, b in zip(load_patches(folder), first, strict=True)] == [True] * len(first)
+    assert checked == []
+    port = folder / "21-port-offset.toml"
+    port.write_text(port.read_text(encoding="utf-8").replace("Ports/Offset = the", "Ports/Offset is the"),
+                    encoding="utf-8")
+    again = {p.name: p for p in load_patches(folder)}
+    assert checked == [1] and again["port-offset"].description.startswith("carbon.xml Ports/Offset is the")

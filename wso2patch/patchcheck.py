@@ -45,24 +45,31 @@ class Locator:
     """Best-effort line numbers of keys in the TOML text: top level (op 0) or in the n-th [[op]]."""
 
     def __init__(self, path: Path, text: str = "") -> None:
-        self.path = path
-        self.lines: dict[tuple[int, str | None], int] = {}
-        op, ops, quote = 0, 0, ""
-        for no, line in enumerate(text.splitlines(), 1):
-            if quote:  # inside a multi-line string
-                quote = "" if line.count(quote) % 2 else quote
-                continue
-            s = line.strip()
-            if re.match(r"\[\[\s*op\s*\]\]", s):
-                ops += 1
-                op = ops
-                self.lines.setdefault((op, None), no)
-            elif m := re.match(r"\[+\s*([\w-]+)", s):
-                op = -1  # some other table: its keys are neither top-level nor an op's
-                self.lines.setdefault((0, m.group(1)), no)
-            elif m := re.match(r"""["']?([\w-]+)["']?\s*=""", s):
-                self.lines.setdefault((op, m.group(1)), no)
-            quote = next((q for q in ('"""', "'''") if line.count(q) % 2), "")
+        self.path, self.text = path, text
+        self._lines: dict[tuple[int, str | None], int] | None = None
+
+    @property
+    def lines(self) -> dict[tuple[int, str | None], int]:
+        """Computed only when an error needs them: loading a good patch set stays cheap."""
+        if self._lines is None:
+            self._lines = {}
+            op, ops, quote = 0, 0, ""
+            for no, line in enumerate(self.text.splitlines(), 1):
+                if quote:  # inside a multi-line string
+                    quote = "" if line.count(quote) % 2 else quote
+                    continue
+                s = line.strip()
+                if re.match(r"\[\[\s*op\s*\]\]", s):
+                    ops += 1
+                    op = ops
+                    self._lines.setdefault((op, None), no)
+                elif m := re.match(r"\[+\s*([\w-]+)", s):
+                    op = -1  # some other table: its keys are neither top-level nor an op's
+                    self._lines.setdefault((0, m.group(1)), no)
+                elif m := re.match(r"""["']?([\w-]+)["']?\s*=""", s):
+                    self._lines.setdefault((op, m.group(1)), no)
+                quote = next((q for q in ('"""', "'''") if line.count(q) % 2), "")
+        return self._lines
 
     def fail(self, message: str, op: int = 0, key: str | None = None) -> PatchError:
         # an op written inline (op = [{...}]) has no [[op]] header: point at `op =` then

@@ -9,6 +9,7 @@ once, at load (patchcheck); rendering a loaded patch only fills in values.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -128,6 +129,12 @@ def load_patch(path: Path) -> Patch:
         raw = path.read_bytes()
     except OSError as e:
         raise PatchError(f"cannot read the patch file: {e.strerror or e}", where=path) from None
+    return _parse_bytes(path, raw)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_bytes(path: Path, raw: bytes) -> Patch:
+    """Keyed by the file's bytes: `apply --all` plans every node (twice), the patch set is checked once."""
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lxml import etree
 
+from wso2patch import patchcheck, patchset, variables
 from wso2patch.errors import PatchError
 from wso2patch.ops import ReplaceChildren, SetText
 from wso2patch.patchset import load_patch, load_patches
@@ -48,26 +52,72 @@ def test_literal_braces_and_unknown_values(tmp_path: Path) -> None:
                                    'xpath = "/a"\nvalue = "${{carbon.home}}/{node.id}"\n'))
     op = p.render(VALUES, PEERS)[0].op
     assert isinstance(op, SetText) and op.value == "${carbon.home}/2"
-    bad = load_patch(write(tmp_path, 'description = "d"\nfile = "f.xml"\n[[op]]\nkind = "set_text"\n'
-                                     'xpath = "/a"\nvalue = "{node.hots}"\n'))
-    with pytest.raises(PatchError, match=r"unknown value \{node.hots\}"):
-        bad.render(VALUES, PEERS)
+    with pytest.raises(PatchError, match=r"90-test.toml:6: \[\[op\]\] #1 key 'value': unknown variable \{node.hots\} "
+                                         r"\(did you mean \{node.host\}\?\); fix the patch file"):
+        load_patch(write(tmp_path, 'description = "d"\nfile = "f.xml"\n[[op]]\nkind = "set_text"\n'
+                                   'xpath = "/a"\nvalue = "{node.hots}"\n'))
 
 
-@pytest.mark.parametrize("body, message", [
-    ('file = "f"\n[[op]]\nkind = "set_text"\nxpath = "/a"\nvalue = "x"\n', "needs description"),
-    ('description = "d"\nfile = "f"\n[[op]]\nkind = "frobnicate"\n', "kind must be one of"),
-    ('description = "d"\nfile = "f"\n[[op]]\nkind = "set_text"\nxpath = "/a"\n', "missing ['value']"),
-    ('description = "d"\nfile = "f"\n[[op]]\nkind = "set_text"\nxpath = "/a"\nvalue = "x"\nextra = 1\n',
-     "unknown ['extra']"),
-    ('description = "d"\nfile = "f"\n[[op]]\nkind = "ensure"\nparent = "/a"\nelement = "<b>"\n', "element template"),
-    ('description = "d"\nfile = [\n', "cannot load patch"),
-])
-def test_invalid_patch_files_are_refused(tmp_path: Path, body: str, message: str) -> None:
-    with pytest.raises(PatchError, match=message.replace("[", r"\[").replace("(", r"\(")):
-        load_patch(write(tmp_path, body)).render(VALUES, PEERS)
+def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiled once: rendering never calls the checker nor lxml's XPath compiler."""
+    patches = load_patches()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("checked again while rendering")
+
+    for name in ("check_op", "template", "element", "xpath", "rel_path", "text"):
+        monkeypatch.setattr(patchcheck, name, refuse)
+    monkeypatch.setattr(etree, "XPath", refuse)
+    values = dict.fromkeys(variables.KNOWN, "v")
+    steps = [s for p in patches for s in p.render(values, PEERS)]
+    assert len(steps) == sum(len(p.ops) for p in patches) and all(s.op is not None for s in steps)
+
+
+def test_every_xpath_of_the_shipped_set_is_compiled_at_load() -> None:
+    for p in load_patches():
+        for op in p.ops:
+            exprs = {k: v for k, v in op.fields.items() if k in ("xpath", "parent", "select", "after", "key")}
+            assert set(op.xpaths) == set(exprs) and exprs, (p.name, op.number)
+            assert all(isinstance(x, etree.XPath) for x in op.xpaths.values())
+            if "key" in op.xpaths:  # used as string(key): the very string ops.py compares today
+                assert op.element is not None
+                el = etree.fromstring(op.element.fill(dict.fromkeys(variables.KNOWN, "v"), escape=True))
+                assert op.xpaths["key"](el) == el.xpath(f"string({op.fields['key']})") != ""
 
 
 def test_an_empty_patch_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PatchError, match="no patch files"):
         load_patches(tmp_path)
+
+
+def test_lines_are_found_past_multi_line_strings_and_for_inline_ops(tmp_path: Path) -> None:
+    shipped = (load_patches()[0].path.parent / "40-registry-mounts.toml").read_text(encoding="utf-8")
+    broken = shipped.replace('key = "@path"', 'key = "@path]"', 2).replace('key = "@path]"', 'key = "@path"', 1)
+    line = broken.splitlines().index('key = "@path]"') + 1
+    with pytest.raises(PatchError, match=rf"40-registry-mounts.toml:{line}: \[\[op\]\] #4 key 'key': invalid XPath"):
+        load_patch(write(tmp_path, broken).rename(tmp_path / "40-registry-mounts.toml"))
+    inline = 'description = "d"\nfile = "f.xml"\nop = [\n  {kind = "set_text", xpath = "/a", value = 1},\n]\n'
+    with pytest.raises(PatchError, match=r"90-test.toml:3: \[\[op\]\] #1 key 'value': must be a string"):
+        load_patch(write(tmp_path, inline))  # no [[op]] header: the line of `op =`
+
+
+def test_the_patch_set_is_checked_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply --all plans every node twice: the files are read each time, but checked only when their bytes change."""
+    folder = tmp_path / "patches"
+    shutil.copytree(load_patches()[0].path.parent, folder)
+    first = load_patches(folder)
+    checked: list[int] = []
+    real = patchcheck.check_op
+
+    def counting(*args: Any) -> patchcheck.OpSpec:
+        checked.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(patchset, "check_op", counting)
+    assert [a is b for a, b in zip(load_patches(folder), first, strict=True)] == [True] * len(first)
+    assert checked == []
+    port = folder / "21-port-offset.toml"
+    port.write_text(port.read_text(encoding="utf-8").replace("Ports/Offset = the", "Ports/Offset is the"),
+                    encoding="utf-8")
+    again = {p.name: p for p in load_patches(folder)}
+    assert checked == [1] and again["port-offset"].description.startswith("carbon.xml Ports/Offset is the")

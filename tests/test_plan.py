@@ -8,13 +8,14 @@ import pytest
 
 from tests.conftest import FIXTURES, copy_tree, snapshot
 from wso2patch.errors import ConfigError, InternalError
-from wso2patch.patchset import Patch
+from wso2patch.patchset import Patch, parse_patch
 from wso2patch.plan import build_plan
 
 
 def patch(name: str, value: str, requires: tuple[str, ...] = (), file: str = "repository/conf/carbon.xml") -> Patch:
-    return Patch(name=name, path=Path(f"{name}.toml"), description=name, file=file,
-                 requires=requires, ops=({"kind": "set_text", "xpath": "/Server/Ports/Offset", "value": value},))
+    return parse_patch(Path(f"{name}.toml"), {"description": name, "file": file, "requires": list(requires),
+                                              "op": [{"kind": "set_text", "xpath": "/Server/Ports/Offset",
+                                                      "value": value}]})
 
 
 def test_patches_that_fight_are_an_unstable_plan_and_nothing_is_written(tmp_path: Path) -> None:

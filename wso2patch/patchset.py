@@ -3,11 +3,13 @@
 The engine knows nothing about WSO2 beyond what these files say: each names one file, an
 optional list of files that must exist for it to apply (MB-only patches), and a list of
 operations. `{dotted.name}` in `value` and `element` is replaced by the node's values
-(XML-escaped inside elements); `{{` and `}}` stand for literal braces.
+(XML-escaped inside elements); `{{` and `}}` stand for literal braces. Every file is checked
+once, at load (patchcheck); rendering a loaded patch only fills in values.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -17,20 +19,11 @@ from typing import Any
 
 from wso2patch.errors import ConfigError, PatchError
 from wso2patch.ops import CommentOut, Ensure, Op, ReplaceChildren, SetAttr, SetText, Uncomment
-from wso2patch.xmlio import escape_attr, parse_fragment
+from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
+from wso2patch.xmlio import parse_fragment
 
-# kind -> (required fields, optional fields)
-KINDS: dict[str, tuple[set[str], set[str]]] = {
-    "set_text": ({"xpath", "value"}, set()),
-    "set_attr": ({"xpath", "name", "value"}, set()),
-    "ensure": ({"parent", "element"}, {"key", "after", "create"}),
-    "replace_children": ({"parent", "element"}, {"for_each"}),
-    "comment_out": ({"parent", "select"}, set()),
-    "uncomment": ({"parent", "select"}, set()),
-}
-COMMON = {"kind", "when"}
-PATCH_KEYS = {"description", "file", "requires", "op"}
-_VAR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][\w.]*)\}")
+PATCH_KEYS = ("description", "file", "requires", "op")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 
 def default_dir() -> Path:
@@ -57,81 +50,114 @@ class Patch:
     description: str
     file: str
     requires: tuple[str, ...]
-    ops: tuple[Mapping[str, Any], ...]
+    ops: tuple[OpSpec, ...]
 
     def render(self, values: Mapping[str, str], peers: Sequence[Mapping[str, str]]) -> list[Step]:
-        return [self._render_op(i, raw, values, peers) for i, raw in enumerate(self.ops)]
+        return [self._render_op(op, values, peers) for op in self.ops]
 
-    def _sub(self, template: str, values: Mapping[str, str], escape: bool) -> str:
-        def one(m: re.Match[str]) -> str:
-            if m.group(0) in ("{{", "}}"):
-                return m.group(0)[0]
-            name = m.group(1)
-            if name not in values:
-                raise PatchError(f"unknown value {{{name}}}", where=self.path,
-                                 hint=f"known values: {', '.join(sorted(values))}")
-            return escape_attr(values[name]) if escape else values[name]
-
-        return _VAR.sub(one, template)
-
-    def _element(self, template: str, values: Mapping[str, str]) -> Any:
+    def _element(self, op: OpSpec, values: Mapping[str, str]) -> Any:
+        assert op.element is not None
         try:
-            return parse_fragment(self._sub(template, values, escape=True), where=str(self.path))
-        except ConfigError as e:
-            raise PatchError(f"element template: {e.message}", where=self.path) from None
+            return parse_fragment(op.element.fill(values, escape=True), where=str(self.path))
+        except ConfigError as e:  # checked at load with hostile values: only a value the spec should refuse
+            raise PatchError(f"[[op]] #{op.number} key 'element': {e.message} once the values are filled in",
+                             where=self.path) from None
 
-    def _render_op(self, i: int, raw: Mapping[str, Any], values: Mapping[str, str],
-                   peers: Sequence[Mapping[str, str]]) -> Step:
-        kind = raw["kind"]
-        target = raw.get("xpath") or raw.get("parent", "")
-        when = raw.get("when")
-        if when is not None and when not in values:
-            return Step(self.name, kind, target, None, skipped=f"{when} is not set in the spec")
-        op: Op
-        if kind == "set_text":
-            op = SetText(raw["xpath"], self._sub(raw["value"], values, escape=False))
-        elif kind == "set_attr":
-            op = SetAttr(raw["xpath"], raw["name"], self._sub(raw["value"], values, escape=False))
-        elif kind == "ensure":
-            op = Ensure(raw["parent"], self._element(raw["element"], values), key=raw.get("key"),
-                        after=raw.get("after"), create=raw.get("create", True))
-        elif kind == "replace_children":
-            rows = [dict(values, **p) for p in peers] if raw.get("for_each") == "peer" else [values]
-            op = ReplaceChildren(raw["parent"], tuple(self._element(raw["element"], r) for r in rows))
-        elif kind == "comment_out":
-            op = CommentOut(raw["parent"], raw["select"])
-        else:
-            op = Uncomment(raw["parent"], raw["select"])
-        return Step(self.name, kind, target, op)
+    def _render_op(self, op: OpSpec, values: Mapping[str, str], peers: Sequence[Mapping[str, str]]) -> Step:
+        if op.when is not None and op.when not in values:
+            return Step(self.name, op.kind, op.target, None, skipped=f"{op.when} is not set in the spec")
+        f = op.fields
+        rendered: Op
+        try:
+            if op.kind == "set_text":
+                assert op.value is not None
+                rendered = SetText(f["xpath"], op.value.fill(values, escape=False))
+            elif op.kind == "set_attr":
+                assert op.value is not None
+                rendered = SetAttr(f["xpath"], f["name"], op.value.fill(values, escape=False))
+            elif op.kind == "ensure":
+                rendered = Ensure(f["parent"], self._element(op, values), key=f.get("key"), after=f.get("after"),
+                                  create=op.create)
+            elif op.kind == "replace_children":
+                rows = [dict(values, **p) for p in peers] if op.for_each else [values]
+                rendered = ReplaceChildren(f["parent"], tuple(self._element(op, r) for r in rows))
+            elif op.kind == "comment_out":
+                rendered = CommentOut(f["parent"], f["select"])
+            else:
+                rendered = Uncomment(f["parent"], f["select"])
+        except KeyError as e:  # a known name the caller's values lack: a bug in the caller, not in the patch
+            raise PatchError(f"[[op]] #{op.number}: no value for {{{e.args[0]}}}", where=self.path) from None
+        return Step(self.name, op.kind, op.target, rendered)
 
 
-def _check_op(path: Path, i: int, raw: Any) -> Mapping[str, Any]:
-    where = f"{path}: [[op]] #{i + 1}"
-    if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
-        raise PatchError(f"kind must be one of {', '.join(KINDS)}", where=where)
-    required, optional = KINDS[raw["kind"]]
-    missing = required - raw.keys()
-    unknown = raw.keys() - required - optional - COMMON
-    if missing or unknown:
-        raise PatchError(f"{raw['kind']}: missing {sorted(missing)}, unknown {sorted(unknown)}", where=where)
-    if raw.get("for_each", "peer") != "peer":
-        raise PatchError("for_each must be \"peer\"", where=where)
-    return raw
+def patch_name(path: Path) -> str:
+    return re.sub(r"^\d+-", "", path.stem)
+
+
+def parse_patch(path: Path, data: Any, source: str = "") -> Patch:
+    """Check a patch file's parsed TOML (`source`, its text, only locates lines) and build the Patch."""
+    loc = Locator(path, source)
+    name = patch_name(path)
+    if not _NAME.match(name):
+        raise PatchError(f"the patch name {name!r} (the file name without .toml and its NN- prefix) must be "
+                         "letters, digits, '.', '_' or '-'", where=path, hint="rename the patch file")
+    if not isinstance(data, dict):
+        raise loc.fail(f"a patch file must be a table, not {type_name(data)}")
+    for key in data:
+        if key not in PATCH_KEYS:
+            raise loc.fail(f"unknown key {did_you_mean(key, PATCH_KEYS)}", key=str(key))
+    for key in ("description", "file", "op"):
+        if key not in data:
+            raise loc.fail(f"a patch needs {'[[op]] tables' if key == 'op' else repr(key)}")
+    description = text(loc, data["description"], "description", one_line=True).strip()
+    if not description:
+        raise loc.fail("must say what the patch does", key="description")
+    requires = data.get("requires", [])
+    if not isinstance(requires, list):
+        raise loc.fail(f"must be an array of paths, not {type_name(requires)}", key="requires")
+    ops = data["op"]
+    if not isinstance(ops, list) or not ops:
+        raise loc.fail("must be one or more [[op]] tables" + ("" if isinstance(ops, list) else
+                       f", not {type_name(ops)}"), key="op")
+    return Patch(name=name, path=path, description=description, file=rel_path(loc, data["file"], "file"),
+                 requires=tuple(rel_path(loc, r, "requires") for r in requires),
+                 ops=tuple(check_op(loc, raw, i) for i, raw in enumerate(ops, 1)))
 
 
 def load_patch(path: Path) -> Patch:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise PatchError(f"cannot load patch: {e}", where=path) from None
-    unknown = data.keys() - PATCH_KEYS
-    if unknown or not {"description", "file", "op"} <= data.keys():
-        raise PatchError(f"a patch needs description, file and [[op]] (unknown keys: {sorted(unknown)})",
-                         where=path)
-    ops = tuple(_check_op(path, i, raw) for i, raw in enumerate(data["op"]))
-    name = re.sub(r"^\d+-", "", path.stem)
-    return Patch(name=name, path=path, description=data["description"], file=data["file"],
-                 requires=tuple(data.get("requires", ())), ops=ops)
+        raw = path.read_bytes()
+    except OSError as e:
+        raise PatchError(f"cannot read the patch file: {e.strerror or e}", where=path) from None
+    return _parse_bytes(path, raw)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_bytes(path: Path, raw: bytes) -> Patch:
+    """Keyed by the file's bytes: `apply --all` plans every node (twice), the patch set is checked once."""
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise PatchError("bytes that are not UTF-8", where=f"{path}:{line}", hint=HINT) from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as e:
+        raise PatchError(f"invalid TOML: {_toml_message(e)}", where=f"{path}:{_toml_position(e, source)}",
+                         hint=HINT) from None
+    return parse_patch(path, data, source)
+
+
+def _toml_message(e: tomllib.TOMLDecodeError) -> str:
+    return re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", str(e))
+
+
+def _toml_position(e: tomllib.TOMLDecodeError, source: str) -> str:
+    """line:column from tomllib's message (Python 3.11 has no attributes for them)."""
+    if m := re.search(r"\(at line (\d+), column (\d+)\)$", str(e)):
+        return f"{m.group(1)}:{m.group(2)}"
+    lines = source.split("\n")
+    return f"{len(lines)}:{len(lines[-1]) + 1}"
 
 
 def load_patches(directory: Path | None = None) -> list[Patch]:
@@ -140,4 +166,11 @@ def load_patches(directory: Path | None = None) -> list[Patch]:
     if not files:
         raise PatchError("no patch files (*.toml) found", where=directory,
                          hint="reinstall wso2patch; the patch set ships inside the package")
-    return [load_patch(p) for p in files]
+    patches = [load_patch(p) for p in files]
+    seen: dict[str, Patch] = {}
+    for p in patches:
+        other = seen.setdefault(p.name.casefold(), p)
+        if other is not p:
+            raise PatchError(f"the patch name {p.name!r} is also the name of {other.path.name}", where=p.path,
+                             hint="rename one of them: a patch's name is its file name without the NN- prefix")
+    return patches

@@ -1,0 +1,39 @@
+"""One list of template variables (wso2patch.variables) for the patch checker and the spec: they cannot drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import SPEC
+from wso2patch import variables
+from wso2patch.spec import DEFAULT_NAMES, load_spec
+
+MINIMAL = '[database]\nhost = "db"\nusername = "u"\npassword = "p"\n[[node]]\nid = 1\nhost = "h1"\n' \
+          '[[node]]\nid = 2\nhost = "h2"\n'
+
+
+def test_the_database_kinds_are_the_specs() -> None:
+    assert set(variables.DB_KINDS) == set(DEFAULT_NAMES)
+
+
+def test_a_full_spec_produces_exactly_the_known_names(tmp_path: Path) -> None:
+    path = tmp_path / "wso2patch.toml"
+    path.write_text(SPEC.format(home1=tmp_path / "a", home2=tmp_path / "b"), encoding="utf-8")
+    spec = load_spec(path)
+    for node in spec.nodes:
+        assert set(spec.values(node.id)) == variables.KNOWN  # domain and options set: every name, no other
+        assert all(set(row) == variables.PEER for row in spec.peer_values(node.id))
+
+
+def test_a_minimal_spec_leaves_out_only_the_optional_names(tmp_path: Path) -> None:
+    path = tmp_path / "wso2patch.toml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    spec = load_spec(path)
+    assert set(spec.values(1)) == variables.NODE
+    assert [set(row) for row in spec.peer_values(1)] == [variables.PEER]
+
+
+def test_the_hint_folds_the_database_names_into_patterns() -> None:
+    text = variables.describe(variables.KNOWN)
+    assert "db.url.<kind>" in text and "db.url.user" not in text and "mb_store" in text and "node.host" in text
+    assert variables.suggest("node.hots", variables.KNOWN) == "(did you mean {node.host}?)"

@@ -123,7 +123,7 @@ def utf16_no_declaration(env: Env) -> None:
 
 
 def doctype_with_tricky_comments(env: Env) -> None:
-    subset = b"<!DOCTYPE Server [\n  <!-- it's the ] of a subset > -->\n  <?note it's ] > ?>\n]>"
+    subset = b"<!DOCTYPE Server [\n  <!-- it's the ] of a subset > -->\n  <?note ] > ?>\n]>"
     edit(env.file(CARBON), lambda raw: with_doctype(raw, subset))
 
 
@@ -147,3 +147,25 @@ def test_accepted_input_applies_once_then_is_a_no_op(setup: Callable[[Env], None
     second = cli(*apply1(env))
     assert second.exit_code == 0, second.output
     assert snapshot(env.home1) == after
+
+
+@pytest.mark.parametrize("tree", [pytest.param(MB_HOME, id="fixture-mb-home"), *stock_params()])
+def test_port_offset_keeps_a_comment_inside_offset(tree: Path, tmp_path: Path, cluster: Cluster, cli: Cli) -> None:
+    """Node 2 (offset 3) gets its value beside the comment; node 1 (offset 0) already has it: its file is not
+    touched (set_text used to rewrite the element, dropping the comment)."""
+    if not (tree / CARBON).is_file():
+        pytest.skip(NO_FIXTURES)
+    env = make_env(tmp_path, cluster, tree)
+    for home in (env.home1, env.home2):
+        edit(home / CARBON, lambda raw: raw.replace(b"<Offset>0</Offset>", b"<Offset>0<!-- 0: one node -->"
+                                                                             b"</Offset>", 1))
+    one = (env.home1 / CARBON).read_bytes()
+    for node, home in (("1", env.home1), ("2", env.home2)):
+        args = ["apply", "--node", node, "--spec", env.spec, "--yes"]
+        assert cli(*args).exit_code == 0
+        after = snapshot(home)
+        assert cli(*args).exit_code == 0 and snapshot(home) == after
+    assert b"<Offset>0<!-- 0: one node --></Offset>" in (env.home1 / CARBON).read_bytes()
+    assert b"<Offset>3<!-- 0: one node --></Offset>" in (env.home2 / CARBON).read_bytes()
+    assert [line for line in (env.home1 / CARBON).read_bytes().split(b"\n") if b"Offset>" in line] == \
+        [line for line in one.split(b"\n") if b"Offset>" in line]

@@ -161,7 +161,7 @@ def test_port_offset_keeps_a_comment_inside_offset(tree: Path, tmp_path: Path, c
                                                                              b"</Offset>", 1))
     one = (env.home1 / CARBON).read_bytes()
     for node, home in (("1", env.home1), ("2", env.home2)):
-        args = ["apply", "--node", node, "--spec", env.spec, "--yes"]
+        args: list[str | Path] = ["apply", "--node", node, "--spec", env.spec, "--yes"]
         assert cli(*args).exit_code == 0
         after = snapshot(home)
         assert cli(*args).exit_code == 0 and snapshot(home) == after

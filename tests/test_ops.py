@@ -236,6 +236,10 @@ def test_replace_children_keeps_comments_and_already_when_equal() -> None:
     assert "<!-- peers -->" in out
     assert apply_op(doc(AXIS2), members(("127.0.0.1", 4000)))[1] == "already"
 
+def test_replace_children_reads_a_value_beside_a_comment() -> None:
+    text = AXIS2.replace("<port>4000</port>", "<port><!-- Hazelcast -->4000</port>")
+    assert apply_op(doc(text), members(("127.0.0.1", 4000)))[1] == "already"
+
 
 # --- comment_out / uncomment --------------------------------------------------------------------------
 CARBON_DB = ("/datasources-configuration/datasources", "datasource[normalize-space(name)='A']")

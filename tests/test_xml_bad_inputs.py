@@ -33,6 +33,7 @@ from tests.test_bad_inputs import (
     state,
     with_doctype,
 )
+from wso2patch import effective
 
 Cluster = Callable[[Path], tuple[Path, Path, Path]]
 BOMS = {"utf-8": codecs.BOM_UTF8, "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}
@@ -150,22 +151,28 @@ def test_accepted_input_applies_once_then_is_a_no_op(setup: Callable[[Env], None
 
 
 @pytest.mark.parametrize("tree", [pytest.param(MB_HOME, id="fixture-mb-home"), *stock_params()])
-def test_port_offset_keeps_a_comment_inside_offset(tree: Path, tmp_path: Path, cluster: Cluster, cli: Cli) -> None:
-    """Node 2 (offset 3) gets its value beside the comment; node 1 (offset 0) already has it: its file is not
-    touched (set_text used to rewrite the element, dropping the comment)."""
+@pytest.mark.parametrize("comment_first", [False, True], ids=["value-first", "comment-first"])
+def test_port_offset_keeps_a_comment_inside_offset(tree: Path, comment_first: bool, tmp_path: Path, cluster: Cluster,
+                                                   cli: Cli) -> None:
+    """Node 2 (offset 3) gets its value beside the comment, and check/compare read it; node 1 (offset 0) already has
+    it: its file is not touched (set_text used to rewrite the element, dropping the comment)."""
     if not (tree / CARBON).is_file():
         pytest.skip(NO_FIXTURES)
     env = make_env(tmp_path, cluster, tree)
+
+    def offset(value: str) -> bytes:
+        return (f"<Offset><!-- 0: one node -->{value}</Offset>" if comment_first
+                else f"<Offset>{value}<!-- 0: one node --></Offset>").encode()
+
     for home in (env.home1, env.home2):
-        edit(home / CARBON, lambda raw: raw.replace(b"<Offset>0</Offset>", b"<Offset>0<!-- 0: one node -->"
-                                                                             b"</Offset>", 1))
+        edit(home / CARBON, lambda raw: raw.replace(b"<Offset>0</Offset>", offset("0"), 1))
     one = (env.home1 / CARBON).read_bytes()
     for node, home in (("1", env.home1), ("2", env.home2)):
         args: list[str | Path] = ["apply", "--node", node, "--spec", env.spec, "--yes"]
         assert cli(*args).exit_code == 0
         after = snapshot(home)
         assert cli(*args).exit_code == 0 and snapshot(home) == after
-    assert b"<Offset>0<!-- 0: one node --></Offset>" in (env.home1 / CARBON).read_bytes()
-    assert b"<Offset>3<!-- 0: one node --></Offset>" in (env.home2 / CARBON).read_bytes()
+    assert offset("0") in (env.home1 / CARBON).read_bytes() and offset("3") in (env.home2 / CARBON).read_bytes()
     assert [line for line in (env.home1 / CARBON).read_bytes().split(b"\n") if b"Offset>" in line] == \
         [line for line in one.split(b"\n") if b"Offset>" in line]
+    assert [effective.load(h).get("carbon.Ports.Offset") for h in (env.home1, env.home2)] == ["0", "3"]

@@ -88,7 +88,7 @@ Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment
 def canon(el: Node) -> tuple[Any, ...]:
     """Content identity of an element: whitespace between elements and comments do not count."""
     kids = elements(el)
-    text = "" if kids else (el.text or "").strip()
+    text = (text_value(el) or "").strip()
     return (el.tag, tuple(sorted(el.attrib.items())), text, tuple(canon(k) for k in kids))
 
 

@@ -336,6 +336,11 @@ def test_set_text_keeps_a_cdata_section_when_it_can(value: str, written: str) ->
     assert apply_op(d, SetText("/Server/Name", value)) == (d, "already")
 
 
+def test_set_text_keeps_a_cdata_section_set_apart_by_whitespace() -> None:
+    text = "<a>\n  <pw>\n    <![CDATA[old]]>\n  </pw>\n</a>\n"  # the whitespace was part of the value
+    assert run_twice(text, SetText("/a/pw", "n&w")) == "<a>\n  <pw><![CDATA[n&w]]></pw>\n</a>\n"
+
+
 @pytest.mark.parametrize("op, written", [
     (SetText("/a/b", "x\ry"), '<b v="1">x&#13;y</b>'),
     (SetText("/a/b", "x\r\ny"), '<b v="1">x&#13;\ny</b>'),

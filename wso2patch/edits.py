@@ -41,7 +41,7 @@ def text_value(el: Node) -> str | None:
 def _literal(doc: Doc, old: str, value: str) -> str:
     """value written as text; as CDATA when that is how the file wrote it and CDATA can hold it exactly
     (a CR would come back as LF, an unencodable character would turn into a literal '&#...;')."""
-    if _CDATA.fullmatch(old) and "\r" not in value:
+    if _CDATA.fullmatch(old.strip()) and "\r" not in value:
         try:
             value.encode(doc.encoding)
         except UnicodeEncodeError:

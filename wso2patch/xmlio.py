@@ -88,8 +88,11 @@ def detect_encoding(raw: bytes, where: str) -> str:
 
 def detect_eol(text: str) -> str:
     """The file's line end: the most common of CRLF, LF and a lone CR (CRLF wins a tie, then LF)."""
+    cr = text.count("\r")
+    if not cr:  # most files: one pass
+        return "\n"
     crlf = text.count("\r\n")
-    lf, cr = text.count("\n") - crlf, text.count("\r") - crlf
+    lf, cr = text.count("\n") - crlf, cr - crlf
     if cr > max(crlf, lf):
         return "\r"
     return "\r\n" if crlf and crlf >= lf else "\n"

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from tests.test_xmlio import xml_docs
+from wso2patch.edits import elements, text_value
 from wso2patch.errors import PatchError
 from wso2patch.ops import (
     CommentOut,
@@ -234,6 +236,10 @@ def test_replace_children_keeps_comments_and_already_when_equal() -> None:
     assert "<!-- peers -->" in out
     assert apply_op(doc(AXIS2), members(("127.0.0.1", 4000)))[1] == "already"
 
+def test_replace_children_reads_a_value_beside_a_comment() -> None:
+    text = AXIS2.replace("<port>4000</port>", "<port><!-- Hazelcast -->4000</port>")
+    assert apply_op(doc(text), members(("127.0.0.1", 4000)))[1] == "already"
+
 
 # --- comment_out / uncomment --------------------------------------------------------------------------
 CARBON_DB = ("/datasources-configuration/datasources", "datasource[normalize-space(name)='A']")
@@ -284,10 +290,188 @@ def test_set_text_round_trips_any_value_and_is_idempotent(value: str) -> None:
 
 
 @given(name=st.from_regex(r"[A-Z][A-Z0-9_]{0,12}", fullmatch=True), indent=st.sampled_from(["  ", "    ", "\t"]),
-       eol=st.sampled_from(["\n", "\r\n"]))
+       eol=st.sampled_from(["\n", "\r\n", "\r"]))
 @settings(max_examples=80, deadline=None)
 def test_comment_out_then_uncomment_is_the_identity(name: str, indent: str, eol: str) -> None:
     text = DS.replace("<name>A</name>", f"<name>{name}</name>").replace("    ", indent).replace("\n", eol)
     select = (CARBON_DB[0], f"datasource[normalize-space(name)='{name}']")
     commented = run_twice(text, CommentOut(*select))
     assert run_twice(commented, Uncomment(*select)) == text
+
+
+
+# --- set_text keeps what else the element holds (issue item 12) ----------------------------------------------------
+OFFSET = CARBON.replace("<Offset>0</Offset>", "<Offset>0<!-- 0 unless several nodes share a host --></Offset>")
+
+
+@pytest.mark.parametrize("before, after", [
+    ("<Offset>0<!-- c --></Offset>", "<Offset>3<!-- c --></Offset>"),
+    ("<Offset><!-- c -->0</Offset>", "<Offset><!-- c -->3</Offset>"),
+    ("<Offset><?pi x?>0</Offset>", "<Offset><?pi x?>3</Offset>"),
+    ("<Offset>0<!-- a -->0<?pi?></Offset>", "<Offset>3<!-- a --><?pi?></Offset>"),  # the value was "00"
+    ("<Offset><!-- empty --></Offset>", "<Offset>3<!-- empty --></Offset>"),
+    ("<Offset>\n  <!-- c -->\n  0\n</Offset>", "<Offset><!-- c -->3</Offset>"),  # whitespace was part of the value
+])
+def test_set_text_keeps_comments_and_pis_inside_the_element(before: str, after: str) -> None:
+    out = run_twice(CARBON.replace("<Offset>0</Offset>", before), SetText("/Server/Ports/Offset", "3"))
+    assert out == CARBON.replace("<Offset>0</Offset>", after)
+
+
+@pytest.mark.parametrize("inside", ["0<!-- c -->", "<!-- c -->0", "<?pi x?>0", "<![CDATA[0]]>", "<!--a-->0<!--b-->"])
+def test_set_text_leaves_the_element_alone_when_the_value_matches(inside: str) -> None:
+    d = doc(CARBON.replace("<Offset>0</Offset>", f"<Offset>{inside}</Offset>"))
+    same, outcome = apply_op(d, SetText("/Server/Ports/Offset", "0"))
+    assert outcome == "already" and same is d
+
+
+@pytest.mark.parametrize("value, written", [
+    ("n&w]]>pw", "<![CDATA[n&w]]]]><![CDATA[>pw]]>"),  # ']]>' split across two sections
+    ("a\rb", "a&#13;b"),  # CDATA cannot hold a CR: it would read back as LF
+    ("\u20ac", "&#8364;"),  # not ISO-8859-1: a reference, which CDATA would show literally
+])
+def test_set_text_keeps_a_cdata_section_when_it_can(value: str, written: str) -> None:
+    text = CARBON.replace("<Name>X</Name>", "<Name><![CDATA[old&]]></Name>")
+    d, _ = apply_op(Doc(text.encode("latin-1"), where="t.xml"), SetText("/Server/Name", value))
+    assert d.text == text.replace("<![CDATA[old&]]>", written) and d.tree.find("Name").text == value
+    assert apply_op(d, SetText("/Server/Name", value)) == (d, "already")
+
+
+def test_set_text_keeps_a_cdata_section_set_apart_by_whitespace() -> None:
+    text = "<a>\n  <pw>\n    <![CDATA[old]]>\n  </pw>\n</a>\n"  # the whitespace was part of the value
+    assert run_twice(text, SetText("/a/pw", "n&w")) == "<a>\n  <pw><![CDATA[n&w]]></pw>\n</a>\n"
+
+
+@pytest.mark.parametrize("op, written", [
+    (SetText("/a/b", "x\ry"), '<b v="1">x&#13;y</b>'),
+    (SetText("/a/b", "x\r\ny"), '<b v="1">x&#13;\ny</b>'),
+    (SetAttr("/a/b", "v", "x\ry"), '<b v="x&#13;y">1</b>'),
+    (Ensure("/a", el("<b>x&#13;y</b>")), '<b v="1">x&#13;y</b>'),
+])
+def test_a_cr_in_a_value_converges(op: Op, written: str) -> None:
+    assert run_twice('<a><b v="1">1</b></a>', op) == f"<a>{written}</a>"
+
+
+@pytest.mark.parametrize("op", [SetText("/a/b", "x\x0cy"), SetAttr("/a/b", "v", "\x01"), SetText("/a/b", "\ufffe")])
+def test_a_character_xml_cannot_hold_is_refused_before_anything_is_written(op: Op) -> None:
+    with pytest.raises(PatchError, match=r"the value holds U\+[0-9A-F]{4}, which XML 1.0 cannot hold"):
+        apply_op(doc('<a><b v="1">1</b></a>'), op)
+
+
+# --- set_attr on namespaced attributes ------------------------------------------------------------------------------
+SV = "http://org.wso2.securevault/configuration"
+VAULT = f"""<datasources-configuration xmlns:svns="{SV}">
+    <datasource>
+        <password svns:secretAlias="Old.Alias">x</password>
+        <username>u</username>
+    </datasource>
+</datasources-configuration>
+"""
+
+
+@pytest.mark.parametrize("name, namespaces", [
+    ("svns:secretAlias", ()),  # the file's own prefix
+    (f"{{{SV}}}secretAlias", ()),  # lxml's name for it
+    ("vault:secretAlias", (("vault", SV),)),  # the patch's prefix for the same namespace
+    ("svns:secretAlias", (("svns", SV),)),
+])
+def test_set_attr_on_a_prefixed_attribute_converges(name: str, namespaces: tuple[tuple[str, str], ...]) -> None:
+    op = SetAttr("//password", name, "New.Alias", *([namespaces] if namespaces else []))
+    out = run_twice(VAULT, op)
+    assert out == VAULT.replace("Old.Alias", "New.Alias")
+
+
+def test_set_attr_adds_a_namespaced_attribute_with_the_files_prefix() -> None:
+    out = run_twice(VAULT, SetAttr("//username", "vault:secretAlias", "U", (("vault", SV),)))
+    assert out == VAULT.replace("<username>", '<username svns:secretAlias="U">')
+
+
+def test_set_attr_declares_a_namespace_the_file_lacks_without_rebinding_a_prefix() -> None:
+    text = '<a xmlns:svns="urn:other">\n  <b svns:x="1"/>\n</a>\n'
+    out = run_twice(text, SetAttr("/a/b", "svns:secretAlias", "A", (("svns", SV),)))
+    assert out == text.replace('svns:x="1"', f'svns:x="1" xmlns:svns1="{SV}" svns1:secretAlias="A"')
+    assert run_twice("<a><b/></a>", SetAttr("/a/b", f"{{{SV}}}secretAlias", "A")) == \
+        f'<a><b xmlns:ns="{SV}" ns:secretAlias="A"/></a>'
+
+
+@pytest.mark.parametrize("name, says", [("nope:x", "namespace prefix 'nope' of nope:x is not declared"),
+                                        ("xmlns:svns", "cannot set the namespace declaration")])
+def test_set_attr_refuses_unknown_prefixes_and_declarations(name: str, says: str) -> None:
+    with pytest.raises(PatchError, match=says):
+        apply_op(doc(VAULT), SetAttr("//password", name, "v"))
+
+
+def test_ensure_with_a_namespaced_attribute_converges_and_writes_the_files_prefix() -> None:
+    want = el(f'<datasource xmlns:v="{SV}"><password v:secretAlias="New">x</password><url v:secretAlias="U">'
+              "jdbc</url></datasource>")
+    out = run_twice(VAULT, Ensure("/datasources-configuration", want))
+    assert out == VAULT.replace("Old.Alias", "New").replace(  # after its template sibling
+        "</password>", '</password>\n        <url svns:secretAlias="U">jdbc</url>')
+
+
+def test_uncomment_an_element_whose_prefix_only_comments_use() -> None:
+    text = VAULT.replace('<password svns:secretAlias="Old.Alias">x</password>',
+                         '<!--password svns:secretAlias="Old.Alias">x</password-->')
+    out = run_twice(text, Uncomment("/datasources-configuration/datasource", "password"))
+    assert out == VAULT  # lxml dropped the declaration nothing active uses; the file's text still has it
+
+
+# --- ensure with a template that repeats a tag ----------------------------------------------------------------------
+LIST = "<a>\n  <list>\n    <Property>a</Property>\n  </list>\n</a>\n"
+
+
+def test_ensure_matches_repeated_children_by_position() -> None:
+    op = Ensure("/a", el("<list><Property>a</Property><Property>b</Property></list>"))
+    assert run_twice(LIST, op) == LIST.replace("</Property>\n", "</Property>\n    <Property>b</Property>\n")
+    two = LIST.replace("<Property>a</Property>", "<Property>x</Property>\n    <Property>y</Property>")
+    assert run_twice(two, op) == LIST.replace("<Property>a</Property>", "<Property>a</Property>\n"
+                                                                        "    <Property>b</Property>")
+
+
+def test_ensure_with_repeated_named_children_keeps_the_ones_it_does_not_mention() -> None:
+    text = LIST.replace("<Property>a</Property>", '<Property name="p">1</Property>\n    <Property name="p">2</Property>'
+                        '\n    <Property name="p">3</Property>')
+    op = Ensure("/a", el('<list><Property name="p">1</Property><Property name="p">9</Property></list>'))
+    assert run_twice(text, op) == text.replace(">2<", ">9<")
+
+
+# --- CR-only files: new lines use CR, removals take their own line --------------------------------------------------
+def test_ensure_and_replace_children_in_a_cr_only_file() -> None:
+    text = "<a>\r\t<b>\r\t\t<x>1</x>\r\t</b>\r</a>\r"
+    out = run_twice(text, Ensure("/a/b", el("<y><z>2</z></y>"), after="x"))
+    assert out == "<a>\r\t<b>\r\t\t<x>1</x>\r\t\t<y>\r\t\t\t<z>2</z>\r\t\t</y>\r\t</b>\r</a>\r"
+    assert run_twice(text, ReplaceChildren("/a/b", (el("<w>3</w>"),))) == "<a>\r\t<b>\r\t\t<w>3</w>\r\t</b>\r</a>\r"
+
+
+def test_uncomment_the_block_form_in_a_cr_only_file_drops_the_marker_lines() -> None:
+    plain = DS.replace("\n", "\r")
+    block = plain.replace("        <datasource>", "<!--\r        <datasource>").replace(
+        "        </datasource>\r", "        </datasource>\r-->\r")
+    assert run_twice(block, Uncomment(*CARBON_DB)) == plain
+
+
+# --- set_text on generated documents --------------------------------------------------------------------------------
+def position_path(node: Any) -> str:
+    """An XPath to node by positions only (generated names may carry prefixes the XPath could not resolve)."""
+    steps = []
+    while (parent := node.getparent()) is not None:
+        steps.append(f"*[{elements(parent).index(node) + 1}]")
+        node = parent
+    return "/*/" + "/".join(reversed(steps)) if steps else "/*"
+
+
+@given(text=xml_docs(), value=xml_text, data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_set_text_on_any_leaf_converges_and_keeps_everything_else(text: str, value: str, data: st.DataObject) -> None:
+    d = doc(text)
+    leaves = [n for n in d.tree.getroot().iter(tag=etree.Element) if not elements(n)]
+    leaf = data.draw(st.sampled_from(leaves))
+    path = position_path(leaf)
+    new, outcome = apply_op(d, SetText(path, value))
+    got = new.xpath(path)[0]
+    assert text_value(got) == value
+    assert [(k.tag, k.text) for k in got] == [(k.tag, k.text) for k in leaf]  # comments and PIs kept, in order
+    s, t = d.span(leaf), new.span(got)
+    assert new.text[: t.start] == text[: s.start] and new.text[t.end :] == text[s.end :]
+    again, outcome2 = apply_op(new, SetText(path, value))
+    assert outcome2 == "already" and again is new
+    assert outcome == ("already" if text_value(leaf) == value else "applied")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wso2patch.edits import text_value
 from wso2patch.ops import elements
 from wso2patch.plan import read_config
 from wso2patch.xmlio import Doc, Node
@@ -80,7 +81,7 @@ def _walk(el: Node, prefix: str, out: dict[str, Value]) -> None:
         if elements(k):
             _walk(k, path, out)
         else:
-            out[path] = _hidden(path, (k.text or "").strip())
+            out[path] = _hidden(path, (text_value(k) or "").strip())  # <Offset><!-- c -->3</Offset> is 3
 
 
 def _datasources(doc: Doc, eff: Effective) -> None:

@@ -13,8 +13,21 @@ from typing import Any, Literal
 
 from lxml import etree
 
+from wso2patch.edits import (
+    attr_edit,
+    check_value,
+    clark,
+    insert_edit,
+    marker_cut,
+    prefixes,
+    removal_start,
+    render,
+    text_edits,
+    text_value,
+)
+from wso2patch.edits import elements as elements  # re-exported: effective.py uses it
 from wso2patch.errors import ConfigError, PatchError
-from wso2patch.xmlio import Doc, Edit, Node, escape_attr, escape_text, parse_fragment
+from wso2patch.xmlio import Doc, Edit, Node, escape_attr, parse_fragment
 
 Outcome = Literal["applied", "already"]
 
@@ -27,9 +40,14 @@ class SetText:
 
 @dataclass(frozen=True)
 class SetAttr:
+    """name: 'local', 'prefix:local' or '{uri}local'. A prefix is resolved with `namespaces` (prefix, URI)
+    pairs first, then with the prefixes the file binds at the element; the file's own prefix for that URI is
+    matched and kept, whatever it is."""
+
     xpath: str
     name: str
     value: str
+    namespaces: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,27 +85,11 @@ Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def elements(node: Node) -> list[Node]:
-    return [c for c in node if isinstance(c.tag, str)]
-
-
 def canon(el: Node) -> tuple[Any, ...]:
     """Content identity of an element: whitespace between elements and comments do not count."""
     kids = elements(el)
-    text = "" if kids else (el.text or "").strip()
+    text = (text_value(el) or "").strip()
     return (el.tag, tuple(sorted(el.attrib.items())), text, tuple(canon(k) for k in kids))
-
-
-def render(el: Node, indent: str, unit: str, eol: str) -> str:
-    """Serialize a template element in the target file's layout (indent step, line ending)."""
-    if el.tag is etree.Comment:
-        return f"<!--{el.text or ''}-->"
-    attrs = "".join(f' {k}="{escape_attr(v)}"' for k, v in el.attrib.items())
-    kids = [k for k in el if isinstance(k.tag, str) or k.tag is etree.Comment]
-    if not kids:
-        return f"<{el.tag}{attrs}>{escape_text(el.text or '')}</{el.tag}>"
-    inner = "".join(eol + indent + unit + render(k, indent + unit, unit, eol) for k in kids)
-    return f"<{el.tag}{attrs}>{inner}{eol}{indent}</{el.tag}>"
 
 
 def _one(doc: Doc, xpath: str, context: Node | None = None) -> Node:
@@ -100,77 +102,32 @@ def _one(doc: Doc, xpath: str, context: Node | None = None) -> Node:
     return found[0]
 
 
-def _text_edit(doc: Doc, el: Node, value: str) -> Edit:
-    s = doc.span(el)
-    if s.self_closing:
-        slash = doc.text.rindex("/", s.start, s.end)
-        return Edit(slash, s.end, f">{escape_text(value)}</{s.raw_name}>")
-    return Edit(s.tag_end, s.close_start, escape_text(value))
+def _same_key(n: Node) -> tuple[Any, Any]:
+    return n.tag, n.get("name")
 
 
-def _attr_edit(doc: Doc, el: Node, name: str, value: str) -> Edit:
-    s = doc.span(el)
-    if name in s.attrs:
-        start, end, quote = s.attrs[name]
-        return Edit(start, end, escape_attr(value, quote))
-    pos = max((end + 1 for _, end, _ in s.attrs.values()), default=s.start + 1 + len(s.raw_name))
-    return Edit(pos, pos, f' {name}="{escape_attr(value)}"')
-
-
-def _insert_edit(doc: Doc, parent: Node, frags: list[Node], after: Node | None = None,
-                 first: bool = False) -> Edit:
-    """Insert elements as children of parent: after `after`, first, or after the last child node."""
-    indent, unit, eol = doc.child_indent(parent), doc.indent_unit(), doc.eol
-    block = "".join(eol + indent + render(f, indent, unit, eol) for f in frags)
-    ps = doc.span(parent)
-    children = list(parent)
-    if after is None and not first and children:
-        after = children[-1]
-    if after is not None:
-        pos = doc.span(after).end
-        gap = re.match(r"[ \t\r\n]*", doc.text[pos:])
-        if isinstance(after.tag, str) and gap and gap.group().count("\n") > 1:
-            block = eol + block  # the anchor is set apart by a blank line: so is the new element
-        return Edit(pos, pos, block)
-    outer = eol + (doc.indent_of(parent) or "")
-    if ps.self_closing:
-        slash = doc.text.rindex("/", ps.start, ps.end)
-        return Edit(slash, ps.end, f">{block}{outer}</{ps.raw_name}>")
-    if first or "\n" in doc.text[ps.tag_end : ps.close_start]:
-        return Edit(ps.tag_end, ps.tag_end, block)
-    return Edit(ps.tag_end, ps.close_start, block + outer)
-
-
-def _removal_start(doc: Doc, node: Node) -> int:
-    """Where to cut so that removing a node takes its own line (and only its line) with it."""
-    start = doc.span(node).start
-    if doc.indent_of(node) is None:
-        return start
-    cut = doc.text.rfind("\n", 0, start)
-    if cut > 0 and doc.text[cut - 1] == "\r":
-        cut -= 1
-    return max(cut, 0)
-
-
-def _first_fix(doc: Doc, have: Node, want: Node) -> Edit | None:
-    """The first edit that brings `have` closer to holding everything `want` holds."""
+def _first_fix(doc: Doc, have: Node, want: Node) -> list[Edit] | None:
+    """The first edits that bring `have` closer to holding everything `want` holds. Children are matched by
+    tag and name attribute, positionally among siblings that share both (a template may repeat a tag)."""
     for name, value in want.attrib.items():
         if have.get(name) != value:
-            return _attr_edit(doc, have, name, value)
+            return [attr_edit(doc, have, name, value, prefixes(want))]
     wanted = elements(want)
     if not wanted:
-        if len(have) or (have.text or "") != (want.text or ""):
-            return _text_edit(doc, have, want.text or "")
+        if text_value(have) != (want.text or ""):
+            return text_edits(doc, have, want.text or "")
         return None
     prev: Node | None = None
+    seen: dict[tuple[Any, Any], int] = {}
     for w in wanted:
-        match = [c for c in elements(have) if c.tag == w.tag and c.get("name") == w.get("name")]
-        if not match:
-            return _insert_edit(doc, have, [w], after=prev, first=prev is None)
-        fix = _first_fix(doc, match[0], w)
+        n = seen[_same_key(w)] = seen.get(_same_key(w), -1) + 1
+        match = [c for c in elements(have) if _same_key(c) == _same_key(w)]
+        if len(match) <= n:
+            return [insert_edit(doc, have, [w], after=prev, first=prev is None)]
+        fix = _first_fix(doc, match[n], w)
         if fix is not None:
             return fix
-        prev = match[0]
+        prev = match[n]
     return None
 
 
@@ -185,8 +142,9 @@ def commented_element(doc: Doc, comment: Node) -> Node | None:
     else:
         return None
     parent = comment.getparent()
-    nsmap = parent.nsmap if parent is not None else {}
-    decls = "".join(f' xmlns:{p}="{escape_attr(u)}"' for p, u in nsmap.items() if p)
+    # the file's own declarations: lxml drops those only comments use
+    scope = doc.in_scope(parent) if parent is not None else {}
+    decls = "".join(f' xmlns:{p}="{escape_attr(u)}"' for p, u in scope.items() if p != "xml")
     try:
         wrapper = parse_fragment(f"<wso2patch-wrapper{decls}>{xml}</wso2patch-wrapper>", where=doc.where)
     except ConfigError:
@@ -213,29 +171,16 @@ def _active(doc: Doc, parent: Node, select: str) -> list[Node]:
     return found
 
 
-def _marker_cut(doc: Doc, start: int, end: int) -> Edit:
-    """Remove a comment marker; when it stands alone on its line, remove the whole line."""
-    text = doc.text
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end + 1
-    if not (text[line_start:start] + text[end:line_end]).strip():
-        return Edit(line_start, line_end, "")
-    return Edit(start, end, "")
-
-
 # --- the operations --------------------------------------------------------------------------------
 def apply_op(doc: Doc, op: Op) -> tuple[Doc, Outcome]:
     if isinstance(op, SetText):
         el = _one(doc, op.xpath)
-        if not len(el) and (el.text or "") == op.value:
+        check_value(op.value, doc.where)
+        if text_value(el) == op.value:
             return doc, "already"
-        return doc.apply([_text_edit(doc, el, op.value)]), "applied"
+        return doc.apply(text_edits(doc, el, op.value)), "applied"
     if isinstance(op, SetAttr):
-        el = _one(doc, op.xpath)
-        if el.get(op.name) == op.value:
-            return doc, "already"
-        return doc.apply([_attr_edit(doc, el, op.name, op.value)]), "applied"
+        return _set_attr(doc, op)
     if isinstance(op, Ensure):
         return _ensure(doc, op)
     if isinstance(op, ReplaceChildren):
@@ -243,6 +188,22 @@ def apply_op(doc: Doc, op: Op) -> tuple[Doc, Outcome]:
     if isinstance(op, CommentOut):
         return _comment_out(doc, op)
     return _uncomment(doc, op)
+
+
+def _set_attr(doc: Doc, op: SetAttr) -> tuple[Doc, Outcome]:
+    el = _one(doc, op.xpath)
+    check_value(op.value, doc.where)
+    if op.name == "xmlns" or op.name.startswith("xmlns:"):
+        raise PatchError(f"set_attr cannot set the namespace declaration {op.name}", where=doc.where,
+                         hint="declare the namespace in the patch instead")
+    declared = dict(op.namespaces)
+    name = clark(op.name, {**doc.in_scope(el), **declared}, doc.where)
+    if el.get(name) == op.value:
+        return doc, "already"
+    prefer = {u: p for p, u in declared.items()}
+    if ":" in op.name and not op.name.startswith("{"):
+        prefer.setdefault(name[1:].split("}")[0], op.name.split(":")[0])
+    return doc.apply([attr_edit(doc, el, name, op.value, prefer)]), "applied"
 
 
 def _ensure(doc: Doc, op: Ensure) -> tuple[Doc, Outcome]:
@@ -266,13 +227,13 @@ def _ensure(doc: Doc, op: Ensure) -> tuple[Doc, Outcome]:
         anchors = doc.xpath(op.after, parent) if op.after else []
         anchors = [a for a in anchors if a.getparent() is parent]
         after = max(anchors, key=lambda a: doc.span(a).start) if anchors else None
-        return doc.apply([_insert_edit(doc, parent, [op.element], after=after)]), "applied"
+        return doc.apply([insert_edit(doc, parent, [op.element], after=after)]), "applied"
     outcome: Outcome = "already"
     for _ in range(1000):  # each pass fixes one difference; the bound only guards against a bug
         fix = _first_fix(doc, found[0], op.element)
         if fix is None:
             return doc, outcome
-        doc, outcome = doc.apply([fix]), "applied"
+        doc, outcome = doc.apply(fix), "applied"
         parent, found = find(doc)
     raise PatchError(f"could not reconcile {what}", where=doc.where, hint="please report this file")
 
@@ -283,10 +244,10 @@ def _replace_children(doc: Doc, op: ReplaceChildren) -> tuple[Doc, Outcome]:
     if [canon(h) for h in have] == [canon(w) for w in op.children]:
         return doc, "already"
     if not have:
-        return doc.apply([_insert_edit(doc, parent, list(op.children))]), "applied"
-    indent, unit, eol = doc.child_indent(parent), doc.indent_unit(), doc.eol
-    block = "".join(eol + indent + render(w, indent, unit, eol) for w in op.children)
-    edits = [Edit(_removal_start(doc, h), doc.span(h).end, block if i == 0 else "") for i, h in enumerate(have)]
+        return doc.apply([insert_edit(doc, parent, list(op.children))]), "applied"
+    indent, unit, eol, scope = doc.child_indent(parent), doc.indent_unit(), doc.eol, doc.in_scope(parent)
+    block = "".join(eol + indent + render(w, indent, unit, eol, scope) for w in op.children)
+    edits = [Edit(removal_start(doc, h), doc.span(h).end, block if i == 0 else "") for i, h in enumerate(have)]
     return doc.apply(edits), "applied"
 
 
@@ -316,7 +277,7 @@ def _uncomment(doc: Doc, op: Uncomment) -> tuple[Doc, Outcome]:
                          "expected exactly one", where=doc.where, hint="uncomment the right one by hand")
     s = doc.span(hits[0])
     if (hits[0].text or "").strip().startswith("<"):  # <!-- <tag>...</tag> -->
-        cuts = [_marker_cut(doc, s.start, s.start + 4), _marker_cut(doc, s.end - 3, s.end)]
+        cuts = [marker_cut(doc, s.start, s.start + 4), marker_cut(doc, s.end - 3, s.end)]
         if cuts[0].end > cuts[1].start:  # both markers on one line: keep the line, drop the markers
             cuts = [Edit(s.start, s.start + 4, ""), Edit(s.end - 3, s.end, "")]
         return doc.apply(cuts), "applied"

@@ -37,18 +37,20 @@ class Span:
 
 
 def _skip_doctype(text: str, i: int) -> int:
-    """Index just past a <!DOCTYPE ...> declaration, internal subset included."""
-    j = i
-    depth = 0
+    """Index just past a <!DOCTYPE ...> declaration, internal subset included. Comments and processing
+    instructions in the subset may hold quotes, ']' and '>', so they are skipped whole."""
+    j = i + 2
+    subset = False
     while j < len(text):
-        c = text[j]
-        if c in "\"'":
-            j = text.index(c, j + 1)
-        elif c == "[":
-            depth += 1
-        elif c == "]":
-            depth -= 1
-        elif c == ">" and depth == 0:
+        if text[j] in "\"'":  # a literal: a system id, or an entity value in the subset
+            j = text.index(text[j], j + 1)
+        elif subset and text.startswith("<!--", j):
+            j = text.index("-->", j + 4) + 2
+        elif subset and text.startswith("<?", j):
+            j = text.index("?>", j + 2) + 1
+        elif text[j] in "[]":
+            subset = text[j] == "["
+        elif text[j] == ">" and not subset:
             return j + 1
         j += 1
     return len(text)

@@ -9,6 +9,7 @@ declaration, encoding, line endings, indentation, comments, final newline.
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +23,15 @@ from wso2patch.spans import Span, scan
 Node = Any  # an lxml element, comment or processing instruction (lxml-stubs has no common base)
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-_DECL_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_DECL_ENCODING = re.compile(r"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+# What a declaration may say after each byte-order mark. Java's parser (which WSO2 uses) switches to the declared
+# encoding once it has read the declaration, so any other name makes it read garbage: a fatal error there.
+_AGREES = {"utf-8": {"utf-8"}, "utf-16-le": {"utf-16", "utf-16-le", "iso-10646-ucs-2"},
+           "utf-16-be": {"utf-16", "utf-16-be", "iso-10646-ucs-2"}}
+_BOM_NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16 (little-endian)", "utf-16-be": "UTF-16 (big-endian)"}
+_WIDE = ("utf-16", "utf-32", "iso-10646")  # encodings whose text is never single-byte
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what XML counts as a line end (section 2.11)
 
 
 def _parser() -> etree.XMLParser:
@@ -41,17 +50,9 @@ def parse_fragment(xml: str, *, where: str) -> Any:
         raise ConfigError(f"not well-formed XML: {e.msg}", where=where) from None
 
 
-def detect_encoding(raw: bytes, where: str) -> str:
-    for bom, codec in _BOMS:
-        if raw.startswith(bom):
-            return codec
-    if raw.startswith((b"<\x00", b"\x00<")):  # the XML spec requires a BOM on UTF-16 (section 4.3.3)
-        raise ConfigError("UTF-16 without a byte-order mark", where=f"{where}:1:1",
-                          hint="save the file as UTF-8 (or UTF-16 with a BOM) and rerun")
-    m = _DECL_ENCODING.match(raw)
-    if not m:
-        return "utf-8"
-    name = m.group(1).decode("ascii")
+def _codec(name: str, where: str) -> str:
+    if name.lower() == "iso-10646-ucs-2":  # Java's name for UTF-16; Python has none
+        return name.lower()
     try:
         return codecs.lookup(name).name
     except LookupError:
@@ -59,17 +60,68 @@ def detect_encoding(raw: bytes, where: str) -> str:
                           hint="fix the declaration") from None
 
 
+def detect_encoding(raw: bytes, where: str) -> str:
+    """The file's encoding: its byte-order mark, else its XML declaration, else UTF-8; refused when they disagree."""
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            m = _DECL_ENCODING.match(raw[len(bom) : len(bom) + 400].decode(codec, errors="replace"))
+            if m and _codec(m.group(1), where) not in _AGREES[codec]:
+                raise ConfigError(f"the byte-order mark says {_BOM_NAMES[codec]} but the XML declaration says "
+                                  f"encoding=\"{m.group(1)}\" (Java's XML parser reads such a file wrongly or not "
+                                  "at all)",
+                                  where=f"{where}:1:1", hint="make them agree: fix the declaration, or re-save "
+                                  "the file in the encoding it declares, then rerun")
+            return codec
+    if raw.startswith((b"<\x00", b"\x00<")):  # the XML spec requires a BOM on UTF-16 (section 4.3.3)
+        raise ConfigError("UTF-16 without a byte-order mark", where=f"{where}:1:1",
+                          hint="save the file as UTF-8 (or UTF-16 with a BOM) and rerun")
+    m = _DECL_ENCODING.match(raw[:400].decode("latin-1"))
+    if not m:
+        return "utf-8"
+    codec = _codec(m.group(1), where)
+    if codec.startswith(_WIDE):  # yet the declaration was just read as single-byte text
+        raise ConfigError(f"the XML declaration says encoding=\"{m.group(1)}\" but the file is single-byte text "
+                          "without a byte-order mark (a fatal error for Java's XML parser)", where=f"{where}:1:1",
+                          hint="fix the declaration (e.g. encoding=\"UTF-8\") and rerun")
+    return codec
+
+
 def detect_eol(text: str) -> str:
+    """The file's line end: the most common of CRLF, LF and a lone CR (CRLF wins a tie, then LF)."""
+    cr = text.count("\r")
+    if not cr:  # most files: one pass
+        return "\n"
     crlf = text.count("\r\n")
-    return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
+    lf, cr = text.count("\n") - crlf, cr - crlf
+    if cr > max(crlf, lf):
+        return "\r"
+    return "\r\n" if crlf and crlf >= lf else "\n"
+
+
+def line_number(text: str, pos: int) -> int:
+    """1-based line of text[pos], counting every XML line end (CRLF, LF, lone CR) as one."""
+    crlf = text.count("\r\n", 0, pos)
+    return text.count("\n", 0, pos) + text.count("\r", 0, pos) - crlf + 1
+
+
+def line_start(text: str, pos: int) -> int:
+    """Offset where the line holding text[pos] starts."""
+    return max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+
+
+def line_end(text: str, pos: int) -> int:
+    """Offset just past the line end that follows text[pos] (or the end of the text)."""
+    m = LINE_BREAK.search(text, pos)
+    return m.end() if m else len(text)
 
 
 def escape_text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # a raw CR would come back as LF (XML normalises line ends): as a reference it survives the parser
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def escape_attr(value: str, quote: str = '"') -> str:
-    value = escape_text(value).replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;")
+    value = escape_text(value).replace("\n", "&#10;").replace("\t", "&#9;")
     return value.replace(quote, "&quot;" if quote == '"' else "&apos;")
 
 
@@ -106,11 +158,11 @@ class Doc:
         try:
             self.text = raw.decode(self.encoding)
         except UnicodeDecodeError as e:
-            line = raw[: e.start].count(b"\n") + 1
+            line = line_number(good := raw[: e.start].decode(self.encoding), len(good))
             raise ConfigError(f"bytes that are not {self.encoding}", where=f"{where}:{line}:1",
                               hint="fix the file's encoding or its XML declaration") from None
         if "\x00" in self.text:
-            line = self.text[: self.text.index("\x00")].count("\n") + 1
+            line = line_number(self.text, self.text.index("\x00"))
             raise ConfigError(f"NUL bytes: the file is not {self.encoding}", where=f"{where}:{line}:1",
                               hint="save it as UTF-8 or ISO-8859-1, or fix its XML declaration")
         self.eol = detect_eol(self.text)
@@ -133,7 +185,7 @@ class Doc:
         try:
             tree = etree.ElementTree(etree.fromstring(self.raw, _parser()))
         except etree.XMLSyntaxError as e:
-            line, col = e.position
+            line, col = self._position(*e.position)
             # libxml2's first line describes the error; what follows quotes the file (maybe a password)
             what = re.sub(r",? line \d+, column \d+$", "", (e.msg or "").splitlines()[0] if e.msg else "")
             raise ConfigError(f"malformed XML: {what}", where=f"{self.where}:{line}:{col}",
@@ -141,12 +193,22 @@ class Doc:
         info: Any = tree.docinfo  # lxml-stubs lacks doctype, system_url and iterentities
         dtd = info.internalDTD
         if info.doctype and (dtd is None or list(dtd.iterentities()) or info.system_url):
-            line = self.raw[: self.raw.find(b"<!DOCTYPE")].count(b"\n") + 1
+            line = line_number(self.text, max(self.text.find("<!DOCTYPE"), 0))
             raise ConfigError("DOCTYPE with entity declarations or an external DTD (never expanded, never fetched)",
                               where=f"{self.where}:{line}:1",
                               hint="Carbon config files need no DOCTYPE: remove it and rerun")
         _strip_default_ns(tree.getroot())
         return tree
+
+    def _position(self, line: int, col: int) -> tuple[int, int]:
+        """libxml2's line:column counts only LF as a line end; recount with lone CRs, as editors and Java do."""
+        if self.text.count("\r") == self.text.count("\r\n"):
+            return line, col
+        start = 0
+        for _ in range(line - 1):
+            start = self.text.find("\n", start) + 1
+        pos = min(start + col - 1, len(self.text))
+        return line_number(self.text, pos), pos - line_start(self.text, pos) + 1
 
     # --- lookup -----------------------------------------------------------------------------------
     def span(self, node: Node) -> Span:
@@ -162,13 +224,23 @@ class Doc:
         return [n for n in found if n in self._span]
 
     def line_of(self, node: Node) -> int:
-        return self.text.count("\n", 0, self.span(node).start) + 1
+        return line_number(self.text, self.span(node).start)
+
+    def in_scope(self, el: Node) -> dict[str, str]:
+        """The namespace prefixes bound where el stands, as the file's own text declares them (prefix -> URI).
+        lxml's nsmap is no guide: the default namespace is stripped and unused declarations are cleaned up."""
+        scope = {"xml": XML_NS}
+        for node in reversed([el, *el.iterancestors()]):
+            for name, (a, b, _) in self.span(node).attrs.items():
+                if name.startswith("xmlns:"):
+                    scope[name[6:]] = html.unescape(self.text[a:b])
+        return scope
 
     # --- layout -----------------------------------------------------------------------------------
     def indent_of(self, node: Node) -> str | None:
         """The whitespace before a node on its line, or None when the node does not start its line."""
         start = self.span(node).start
-        ws = self.text[self.text.rfind("\n", 0, start) + 1 : start]
+        ws = self.text[line_start(self.text, start) : start]
         return ws if not ws.strip() else None
 
     def child_indent(self, parent: Node) -> str:
@@ -188,7 +260,7 @@ class Doc:
                 inner = self.indent_of(child)
                 if inner is not None and len(inner) > len(outer) and inner.startswith(outer):
                     return inner[len(outer) :]
-        return "\t" if "\n\t<" in self.text else "    "
+        return "\t" if re.search(r"[\r\n]\t<", self.text) else "    "
 
     # --- edits ------------------------------------------------------------------------------------
     def apply(self, edits: Iterable[Edit]) -> Doc:

@@ -43,7 +43,7 @@ class JksEntry:
     alias: str  # as stored: Java's JKS writes it lower-cased
     kind: Literal["key", "cert"]  # a key pair (tag 1) or a trusted certificate (tag 2)
     cert_type: str  # "X.509" in practice
-    cert: bytes | None  # the entry's own certificate (a key pair's is the first of its chain); None: empty chain
+    cert: bytes | None  # its own certificate (a key pair's is the first of its chain); None: an empty chain
 
 
 class _Cursor:
@@ -94,8 +94,23 @@ def store_digest(password: str, body: bytes) -> bytes:
     return hashlib.sha1(password.encode("utf-16-be", "surrogatepass") + WHITENER + body).digest()
 
 
-def parse(data: bytes, password: str | None = None) -> dict[str, JksEntry]:
-    """Every entry of a JKS file by stored alias (a later duplicate wins, as in Java's load).
+@dataclass(frozen=True)
+class Lookup:
+    """What a JKS file says about one alias: its entry, and what an error message needs when there is none."""
+
+    entry: JksEntry | None  # the entry stored under exactly that alias (the last one, as Java's load keeps)
+    near: str | None  # an alias stored with other capitals (which Java's lower-cased lookup never finds)
+    key_aliases: list[str]  # the first few key pairs' aliases
+    key_count: int
+
+
+SHOWN = 8  # key-pair aliases kept for the error message
+
+
+def find(data: bytes, alias: str, password: str | None = None) -> Lookup:
+    """Walk a JKS file and keep only what concerns `alias` (stored aliases are compared exactly, as
+    Java does with the alias it has lower-cased): the rest is skipped, not copied, so a hostile file
+    of many tiny entries costs no memory beyond its own bytes.
 
     The trailing digest is keyed with the store password, so it is verified only when one is
     given. Without it the check is skipped, as Java's KeyStore.load(stream, null) skips it: the
@@ -110,34 +125,51 @@ def parse(data: bytes, password: str | None = None) -> dict[str, JksEntry]:
     version = cur.u32("the version")
     if version not in (1, 2):
         raise JksFormatError(f"it has JKS version {version}; only versions 1 and 2 exist")
-    entries: dict[str, JksEntry] = {}
+    entry: JksEntry | None = None
+    near: str | None = None
+    key_aliases: list[str] = []
+    key_count = 0
+    folded = alias.lower()
     # A huge count is harmless: each entry consumes at least 14 bytes, so a lying count ends in
     # "runs past the end of the file" after at most len(data) / 14 rounds, with nothing preallocated.
     count = cur.u32("the entry count")
     for number in range(1, count + 1):
         what = f"entry {number} of {count}"
         tag = cur.u32(f"the tag of {what}")
-        alias = cur.string(f"the alias of {what}")
+        stored = cur.string(f"the alias of {what}")
         cur.skip(8, f"the date of {what}")
+        wanted = stored == alias
         if tag == 1:
+            key_count += 1
+            if len(key_aliases) < SHOWN:
+                key_aliases.append(stored)
             cur.skip(cur.u32(f"the key length of {what}"), f"the protected key of {what}")
             chain = cur.u32(f"the chain length of {what}")
             first: tuple[str, bytes] | None = None
             for i in range(chain):  # bounded like the count: each certificate consumes at least 4 bytes
-                cert = _certificate(cur, version, f"certificate {i + 1} of {what} ('{alias}')")
+                cert = _certificate(cur, version, f"certificate {i + 1} of {what} ({stored!r})", keep=wanted and i == 0)
                 first = first or cert
-            entries[alias] = JksEntry(alias, "key", *(first or ("X.509", None)))
+            found = JksEntry(stored, "key", *(first or ("X.509", None)))
         elif tag == 2:
-            entries[alias] = JksEntry(alias, "cert", *_certificate(cur, version, f"the certificate of {what}"))
+            found = JksEntry(stored, "cert", *_certificate(cur, version, f"the certificate of {what}", keep=wanted))
         else:
-            raise JksFormatError(f"{what} ('{alias}') has tag {tag}; JKS knows 1 (key pair) and 2 (certificate)")
+            raise JksFormatError(f"{what} ({stored!r}) has tag {tag}; JKS knows 1 (key pair) and 2 (certificate)")
+        if wanted:
+            entry = found
+        elif near is None and stored.lower() == folded:
+            near = stored
     body_end = cur.pos
     digest = cur.take(DIGEST_BYTES, "the integrity digest")
     if password is not None and not hmac.compare_digest(digest, store_digest(password, data[:body_end])):
         raise JksDigestError("it fails its integrity check: the keystore password is wrong or the file was altered")
-    return entries
+    return Lookup(entry, near, key_aliases, key_count)
 
 
-def _certificate(cur: _Cursor, version: int, what: str) -> tuple[str, bytes]:
+def _certificate(cur: _Cursor, version: int, what: str, *, keep: bool) -> tuple[str, bytes]:
+    """A certificate's type and encoding; the encoding is copied only when `keep` (else b"")."""
     cert_type = cur.string(f"the type of {what}") if version == 2 else "X.509"
-    return cert_type, cur.take(cur.u32(f"the length of {what}"), what)
+    length = cur.u32(f"the length of {what}")
+    if keep:
+        return cert_type, cur.take(length, what)
+    cur.skip(length, what)
+    return cert_type, b""

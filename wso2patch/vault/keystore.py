@@ -12,8 +12,8 @@ the home (an absolute one, or `..`) is accepted: keystores are often kept outsid
 What is refused is what could hurt the reader: a non-regular file (a FIFO would block, a device
 never ends) and a file larger than any keystore (`MAX_BYTES`).
 
-Types. `JKS` and `PKCS12`, case-insensitive like `KeyStore.getInstance`. Since Java 8u60 either
-type loads either format (the "keystore.type.compat" dual format), so the bytes decide how the
+Types. `JKS` and `PKCS12`, case-insensitive like `KeyStore.getInstance`. Java's two types each load
+either format (the "keystore.type.compat" dual format, on by default), so the bytes decide how the
 file is read, as in Java: 0xFEEDFEED is JKS, a DER SEQUENCE is PKCS12.
 
 PKCS12 needs the store password. keytool (JDK 17, and 8u301/11.0.12 onwards) encrypts the
@@ -27,14 +27,13 @@ Aliases are matched as Java does: a JKS lookup lower-cases the alias asked for
 writes lower-cased (an upper-case alias written by another tool is unreachable from Java, and
 so is refused here too); PKCS12 compares both sides lower-cased. A JKS alias must be a key pair
 (Carbon decrypts with its private key); in PKCS12 `cryptography` shows the first key pair's
-certificate apart from the others, so a trusted certificate there cannot be told from a second key pair.
+certificate apart from the others, so there a trusted certificate cannot be told from a second key pair.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +47,9 @@ from wso2patch.vault import jks
 
 CARBON_HOME = "${carbon.home}"
 TYPES = ("JKS", "PKCS12")
-MAX_BYTES = 16 * 1024 * 1024  # the stock EI 6.6 keystore, with ~90 CA certificates, is 97 KiB
+# The stock EI 6.6 keystore, with ~90 CA certificates, is 97 KiB. The limit also bounds the time a hostile file of
+# tiny entries costs the pure-Python JKS walk (about 0.7 s per MiB).
+MAX_BYTES = 4 * 1024 * 1024
 _FIX = "check KeyStore (or InternalKeyStore) Location, Type and KeyAlias in carbon.xml"
 
 
@@ -66,12 +67,12 @@ def keystore_ref(home: Path, location: str, store_type: str, alias: str) -> Keys
         raise ConfigError("the keystore Location is empty", hint=_FIX)
     text = text.replace(CARBON_HOME, str(home))
     if "${" in text:
-        raise ConfigError(f"the keystore Location '{location.strip()}' uses a placeholder other than {CARBON_HOME}, "
+        raise ConfigError(f"the keystore Location {location.strip()!r} uses a placeholder other than {CARBON_HOME}, "
                           "whose value only the running server knows",
                           hint="write the path out, absolute or relative to the home")
     kind = store_type.strip().upper()
     if kind not in TYPES:
-        raise ConfigError(f"keystore type '{store_type.strip()}' is not supported for the secure vault",
+        raise ConfigError(f"keystore type {store_type.strip()!r} is not supported for the secure vault",
                           where=text, hint="use a JKS or PKCS12 keystore")
     name = alias.strip()
     if not name:
@@ -81,8 +82,8 @@ def keystore_ref(home: Path, location: str, store_type: str, alias: str) -> Keys
 
 
 def pick(primary: KeystoreRef, internal: KeystoreRef | None, *, prefer_internal: bool) -> KeystoreRef:
-    """The keystore the product's cipher tool encrypts with: cipher-tool 1.1.x and later (EI 6.5, 6.6)
-    take InternalKeyStore whenever carbon.xml has one; older ones always take KeyStore."""
+    """The keystore the product's cipher tool encrypts with: wso2/cipher-tool since December 2018 (1.1.0 on,
+    shipped by EI 6.5 and 6.6) takes InternalKeyStore whenever carbon.xml has one; older ones take KeyStore."""
     return internal if prefer_internal and internal is not None else primary
 
 
@@ -97,9 +98,9 @@ def public_key(ref: KeystoreRef, password: str | None = None) -> RSAPublicKey:
     try:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm):
-        raise _error(ref, f"the certificate of alias '{ref.alias}' has a public key that cannot be read") from None
+        raise _error(ref, f"the certificate of alias {ref.alias!r} has a public key that cannot be read") from None
     if not isinstance(key, RSAPublicKey):
-        raise _error(ref, f"the key pair '{ref.alias}' is not RSA, and the secure vault encrypts with RSA",
+        raise _error(ref, f"the key pair {ref.alias!r} is not RSA, and the secure vault encrypts with RSA",
                      "use an RSA key pair (keytool -genkeypair -keyalg RSA)")
     return key
 
@@ -112,7 +113,7 @@ def read_certificate(ref: KeystoreRef, password: str | None = None) -> x509.Cert
         return _jks_certificate(ref, data, password)
     if data[:1] == b"\x30":  # a DER SEQUENCE: the PFX structure of PKCS12
         return _pkcs12_certificate(ref, data, password)
-    raise _error(ref, f"the file (the keystore of alias '{ref.alias}') is neither a JKS nor a PKCS12 keystore")
+    raise _error(ref, f"the file (the keystore of alias {ref.alias!r}) is neither a JKS nor a PKCS12 keystore")
 
 
 def _error(ref: KeystoreRef, message: str, hint: str = _FIX) -> ConfigError:
@@ -124,15 +125,15 @@ def _read(ref: KeystoreRef) -> bytes:
     try:  # O_NONBLOCK: opening a FIFO must not hang; it is refused just below
         fd = os.open(ref.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise _error(ref, f"the keystore of alias '{ref.alias}' does not exist") from None
+        raise _error(ref, f"the keystore of alias {ref.alias!r} does not exist") from None
     except OSError as e:
-        raise _error(ref, f"the keystore of alias '{ref.alias}' cannot be opened: {e.strerror}") from None
+        raise _error(ref, f"the keystore of alias {ref.alias!r} cannot be opened: {e.strerror}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise _error(ref, f"the keystore of alias '{ref.alias}' is not a regular file")
+            raise _error(ref, f"the keystore of alias {ref.alias!r} is not a regular file")
         if st.st_size > MAX_BYTES:
-            raise _error(ref, f"the keystore of alias '{ref.alias}' is larger than {MAX_BYTES >> 20} MiB, "
+            raise _error(ref, f"the keystore of alias {ref.alias!r} is larger than {MAX_BYTES >> 20} MiB, "
                          "which no keystore is")
         data = b""
         while len(data) <= st.st_size:  # never ask for more than the file's size (read allocates what it is asked)
@@ -141,67 +142,68 @@ def _read(ref: KeystoreRef) -> bytes:
                 break
             data += chunk
     except OSError as e:
-        raise _error(ref, f"the keystore of alias '{ref.alias}' cannot be read: {e.strerror}") from None
+        raise _error(ref, f"the keystore of alias {ref.alias!r} cannot be read: {e.strerror}") from None
     finally:
         os.close(fd)
     if len(data) != st.st_size:
-        raise _error(ref, f"the keystore of alias '{ref.alias}' changed while it was read", "run again")
+        raise _error(ref, f"the keystore of alias {ref.alias!r} changed while it was read", "run again")
     return data
 
 
 def _jks_certificate(ref: KeystoreRef, data: bytes, password: str | None) -> x509.Certificate:
     try:
-        entries = jks.parse(data, password)
+        found = jks.find(data, java_lower(ref.alias), password)
     except jks.JksDigestError as e:
-        raise _error(ref, f"cannot read the JKS keystore of alias '{ref.alias}': {e}",
+        raise _error(ref, f"cannot read the JKS keystore of alias {ref.alias!r}: {e}",
                      "check the keystore password") from None
     except jks.JksFormatError as e:
-        raise _error(ref, f"cannot read the JKS keystore of alias '{ref.alias}': {e}",
+        raise _error(ref, f"cannot read the JKS keystore of alias {ref.alias!r}: {e}",
                      "restore the keystore, or point carbon.xml at the right one") from None
-    wanted = java_lower(ref.alias)
-    entry = entries.get(wanted)
+    entry = found.entry
     if entry is None:
-        if near := [a for a in entries if java_lower(a) == wanted]:
-            raise _error(ref, f"the keystore stores alias '{near[0]}' with capitals, so Java, which looks up "
-                         f"'{wanted}', cannot find it", "re-import the key pair with keytool (it writes lower case)")
-        raise _error(ref, f"the keystore has no alias '{ref.alias}'",
-                     f"its key pairs are: {_names(a for a, e in entries.items() if e.kind == 'key')}; "
+        if found.near is not None:
+            raise _error(ref, f"the keystore stores alias {found.near!r} with capitals, so Java, which looks up "
+                         f"{java_lower(ref.alias)!r}, cannot find it",
+                         "re-import the key pair with keytool (it writes lower case)")
+        raise _error(ref, f"the keystore has no alias {ref.alias!r}",
+                     f"its key pairs are: {_names(found.key_aliases, found.key_count)}; "
                      "set KeyAlias in carbon.xml to one of them")
     if entry.kind != "key":
-        raise _error(ref, f"alias '{ref.alias}' is a trusted certificate, not a key pair: Carbon decrypts with the "
+        raise _error(ref, f"alias {ref.alias!r} is a trusted certificate, not a key pair: Carbon decrypts with the "
                      "alias's private key", "set KeyAlias in carbon.xml to a key pair's alias")
     if entry.cert is None or entry.cert_type != "X.509":
-        raise _error(ref, f"the key pair '{ref.alias}' has no X.509 certificate",
+        raise _error(ref, f"the key pair {ref.alias!r} has no X.509 certificate",
                      "regenerate the key pair with keytool -genkeypair")
     try:
         return x509.load_der_x509_certificate(entry.cert)
     except ValueError:
-        raise _error(ref, f"the certificate of alias '{ref.alias}' is not a valid X.509 certificate",
+        raise _error(ref, f"the certificate of alias {ref.alias!r} is not a valid X.509 certificate",
                      "the keystore is damaged: restore it or regenerate the key pair") from None
 
 
 def _pkcs12_certificate(ref: KeystoreRef, data: bytes, password: str | None) -> x509.Certificate:
     if password is None:
-        raise _error(ref, f"the certificate of alias '{ref.alias}' in this PKCS12 keystore cannot be read without the "
+        raise _error(ref, f"the certificate of alias {ref.alias!r} in this PKCS12 keystore cannot be read without the "
                      "keystore password (PKCS12 encrypts its certificates with it)",
                      "give the keystore password, or use a JKS keystore")
     try:
         store = pkcs12.load_pkcs12(data, password.encode("utf-8"))
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise _error(ref, f"the file (the keystore of alias '{ref.alias}') is not a readable PKCS12 keystore, or the "
+        raise _error(ref, f"the file (the keystore of alias {ref.alias!r}) is not a readable PKCS12 keystore, or the "
                      "keystore password is wrong") from None
     certs = ([store.cert] if store.cert is not None else []) + list(store.additional_certs)
     named = {java_lower(c.friendly_name.decode("utf-8", "replace")): c for c in certs if c.friendly_name is not None}
     found = named.get(java_lower(ref.alias))
     if found is None:
-        raise _error(ref, f"the keystore has no alias '{ref.alias}'",
-                     f"its aliases are: {_names(named)}; set KeyAlias in carbon.xml to one of them")
+        raise _error(ref, f"the keystore has no alias {ref.alias!r}",
+                     f"its aliases are: {_names(sorted(named), len(named))}; set KeyAlias in carbon.xml to one of them")
     if store.key is None:
-        raise _error(ref, f"the keystore of alias '{ref.alias}' holds no key pair: Carbon decrypts with a private key",
+        raise _error(ref, f"the keystore of alias {ref.alias!r} holds no key pair: Carbon decrypts with a private key",
                      "use a keystore with a key pair (keytool -genkeypair)")
     return found.certificate
 
 
-def _names(aliases: Iterable[str]) -> str:
-    names = sorted(aliases)
-    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "") if names else "none"
+def _names(aliases: list[str], count: int) -> str:
+    """The first few aliases, quoted (a hostile alias cannot smuggle control characters into the message)."""
+    shown = ", ".join(repr(a) for a in aliases[:jks.SHOWN])
+    return (shown + (f" and {count - jks.SHOWN} more" if count > jks.SHOWN else "")) if aliases else "none"

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from wso2patch.errors import ConfigError, SpecError, WriteError
-from wso2patch.vault.cipher import KEY_BYTES, create_key, encrypt, fingerprint, matches, read_key
+from wso2patch.vault.cipher import KEY_BYTES, create_key, encrypt, fingerprint, matches, read_key, seal
 
 BASE64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # standard alphabet, padded, one line
 
@@ -98,6 +98,36 @@ def test_fingerprint_changes_with_every_input(keys: dict[int, rsa.RSAPrivateKey]
         assert not same(tag(base), changed), what
     assert tag(base, bytes(KEY_BYTES)) != tag(base)
     assert not same(tag(base), base, bytes(KEY_BYTES))
+
+
+def test_seal_same_spec_changes_nothing_and_one_password_changes_one_entry(keys: dict[int, rsa.RSAPrivateKey]) -> None:
+    public = keys[2048].public_key()
+    spec = {"Carbon.Security.KeyStore.Password": "wso2carbon", "UserManager.AdminUser.Password": "admin-S3cret",
+            "Datasources.WSO2_CARBON_DB.Configuration.Password": "db-S3cret"}
+    texts, tags = seal(spec, {}, {}, KEY, public)  # first apply: everything encrypted
+    assert {alias: decrypt(keys[2048], text) for alias, text in texts.items()} == spec
+    assert not any(password in tag for password in spec.values() for tag in tags.values())
+
+    assert seal(spec, texts, tags, KEY, public) == (texts, tags)  # re-apply: not one byte changes
+
+    changed = {**spec, "UserManager.AdminUser.Password": "new-S3cret"}
+    texts2, tags2 = seal(changed, texts, tags, KEY, public)
+    assert [a for a in spec if texts2[a] != texts[a]] == ["UserManager.AdminUser.Password"]
+    assert decrypt(keys[2048], texts2["UserManager.AdminUser.Password"]) == "new-S3cret"
+    assert seal(changed, texts2, tags2, KEY, public) == (texts2, tags2)
+
+    edited = {**texts, "Carbon.Security.KeyStore.Password": encrypt(public, "by hand")}
+    texts3, _ = seal(spec, edited, tags, KEY, public)  # a hand edit is not ours: encrypted again
+    assert [a for a in spec if texts3[a] != texts[a]] == ["Carbon.Security.KeyStore.Password"]
+    assert decrypt(keys[2048], texts3["Carbon.Security.KeyStore.Password"]) == "wso2carbon"
+
+    other = keys[1024].public_key()  # another keystore certificate: every entry encrypted again
+    texts4, _ = seal(spec, texts, tags, KEY, other)
+    assert all(texts4[a] != texts[a] for a in spec)
+    texts5, _ = seal(spec, texts, tags, bytes(KEY_BYTES), public)  # a lost key costs one re-encryption
+    assert all(texts5[a] != texts[a] for a in spec)
+    assert seal({"UserManager.AdminUser.Password": "admin-S3cret"}, texts, tags, KEY, public)[0] == {
+        "UserManager.AdminUser.Password": texts["UserManager.AdminUser.Password"]}
 
 
 # --- the key file ---------------------------------------------------------------------------------------------------

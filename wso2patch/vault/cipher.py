@@ -16,7 +16,7 @@ with every field length-prefixed. Recomputed from the spec's password and the ci
 the file, it equals the kept tag exactly when that cipher text is the one we wrote, for this
 password, under this key pair: then the entry is left as it is. A changed password, another
 certificate in the keystore, or a cipher text edited by hand each give another tag, and only that
-alias is encrypted again.
+alias is encrypted again. `seal` makes that decision for a whole cipher-text.properties.
 
 The key: 32 random bytes per home in `.wso2patch/vault-key`, mode 0600, never printed, never in
 the journal (so journal.json may be readable more widely than the key).
@@ -42,6 +42,7 @@ import hmac
 import os
 import secrets
 import struct
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -83,6 +84,23 @@ def matches(recorded: str | None, key: bytes, *, alias: str, public_key: RSAPubl
         return False
     fresh = fingerprint(key, alias=alias, public_key=public_key, cipher_text=cipher_text, plaintext=plaintext)
     return hmac.compare_digest(recorded.encode("utf-8"), fresh.encode("utf-8"))
+
+
+def seal(passwords: Mapping[str, str], current: Mapping[str, str], tags: Mapping[str, str], key: bytes,
+         public_key: RSAPublicKey) -> tuple[dict[str, str], dict[str, str]]:
+    """The cipher texts and tags for `passwords` (alias -> password), given the cipher texts now in
+    cipher-text.properties and the tags kept from the last run: an alias whose cipher text is
+    recognised keeps it byte for byte, any other is encrypted anew. Aliases not in `passwords` are
+    dropped from both results."""
+    texts: dict[str, str] = {}
+    for alias, password in passwords.items():
+        text = current.get(alias)
+        if text is None or not matches(tags.get(alias), key, alias=alias, public_key=public_key, cipher_text=text,
+                                       plaintext=password):
+            text = encrypt(public_key, password)
+        texts[alias] = text
+    return texts, {alias: fingerprint(key, alias=alias, public_key=public_key, cipher_text=text,
+                                      plaintext=passwords[alias]) for alias, text in texts.items()}
 
 
 def read_key(path: Path) -> bytes | None:

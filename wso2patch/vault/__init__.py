@@ -1,0 +1,1 @@
+"""Carbon secure vault: encrypt passwords exactly as Carbon decrypts them (keystore.py, cipher.py)."""

@@ -547,6 +547,112 @@ def test_good_node_host(tmp_path: Path, host: str) -> None:
     assert s.node(1).host == host
 
 
+# --- characters a config file cannot hold (issue 8, item 10) -----------------------------------------
+# A value a TOML basic string escapes (\u, \U, \t, \r): every one is refused, in every string key.
+UNSAFE = [
+    pytest.param("\\uFFFE", "a Unicode noncharacter, U+FFFE", id="U+FFFE"),
+    pytest.param("\\uFFFF", "a Unicode noncharacter, U+FFFF", id="U+FFFF"),
+    pytest.param("\\uFDD0", "a Unicode noncharacter, U+FDD0", id="U+FDD0"),
+    pytest.param("\\U0001FFFE", "a Unicode noncharacter, U+1FFFE", id="U+1FFFE"),
+    pytest.param("\\U0010FFFF", "a Unicode noncharacter, U+10FFFF", id="U+10FFFF"),
+    pytest.param("\\u0001", "a control character, U+0001", id="U+0001"),
+    pytest.param("\\t", "a control character, U+0009 (tab)", id="tab"),
+    pytest.param("\\r", "a control character, U+000D (carriage return)", id="CR"),
+    pytest.param("\\u007F", "a control character, U+007F (delete)", id="DEL"),
+    pytest.param("\\u0085", "a control character, U+0085 (next line)", id="NEL"),
+    pytest.param("\\u009F", "a control character, U+009F", id="U+009F"),
+]
+# Legal in XML 1.0 and given back as written: accepted.
+SAFE = [
+    pytest.param("\\u2028", "\u2028", id="U+2028"),
+    pytest.param("\\u2029", "\u2029", id="U+2029"),
+    pytest.param("\\u00A0", "\u00a0", id="no-break-space"),
+    pytest.param("\\uFFFD", "\ufffd", id="U+FFFD"),
+    pytest.param("\\U0001F600", "\U0001f600", id="astral"),
+    pytest.param("<&>\\\"'", "<&>\"'", id="markup"),
+]
+STRING_KEYS = [
+    pytest.param('domain = "wso2.mb.domain"', "domain", "[cluster] domain", id="cluster.domain"),
+    pytest.param('username = "regadmin"', "username", "[database] username", id="database.username"),
+    pytest.param('password = "regadmin"', "password", "[database] password", id="database.password"),
+    pytest.param('options = "autoReconnect=true"', "options", "[database] options", id="database.options"),
+    pytest.param('host = "localhost"', "host", "[database] host", id="database.host"),
+    pytest.param('home = "/opt/mb2"', "home", "[[node]] #2 home", id="node.home"),
+]
+
+
+@pytest.mark.parametrize(("escape", "says"), UNSAFE)
+@pytest.mark.parametrize(("line", "key", "label"), STRING_KEYS)
+def test_unsafe_character_in_a_value(tmp_path: Path, escape: str, says: str, line: str, key: str,
+                                     label: str) -> None:
+    text = EXAMPLE.replace(line, line[:-1] + escape + '"')
+    assert text != EXAMPLE
+    path, msg = spec_error(tmp_path, text)
+    assert msg == f"{path}:{line_no(text, escape)}: {label} contains {says}; XML config files cannot carry it " \
+                  "safely: remove it"
+
+
+@pytest.mark.parametrize(("escape", "value"), SAFE)
+@pytest.mark.parametrize(("line", "key"), [("password", "regadmin"), ("domain", "wso2.mb.domain"),
+                                           ("username", "regadmin")])
+def test_safe_character_in_a_value(tmp_path: Path, escape: str, value: str, line: str, key: str) -> None:
+    s = load(tmp_path, EXAMPLE.replace(f'{line} = "{key}"', f'{line} = "{key}{escape}"'))
+    assert {"password": s.db.password, "domain": s.domain, "username": s.db.username}[line] == key + value
+
+
+def test_unsafe_character_message_never_shows_the_password(tmp_path: Path) -> None:
+    _, msg = spec_error(tmp_path, EXAMPLE.replace('password = "regadmin"', 'password = "Pw-9f3k2\\uFFFE"'))
+    assert "Pw-9f3k2" not in msg and "U+FFFE" in msg
+
+
+PW_ENV = "WSO2PATCH_TEST_DB_PW"
+SECRET = "Env-S3cret-77"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        pytest.param(f"{SECRET}\r", "a control character, U+000D (carriage return)", id="trailing-CR"),
+        pytest.param(f"{SECRET}\n", "a control character, U+000A (line feed)", id="trailing-LF"),
+        pytest.param(f"{SECRET}\x01", "a control character, U+0001", id="U+0001"),
+        pytest.param(f"{SECRET}\ufffe", "a Unicode noncharacter, U+FFFE", id="U+FFFE"),
+        pytest.param(f"{SECRET}\x85", "a control character, U+0085 (next line)", id="NEL"),
+        # a byte that is not UTF-8 reaches Python as a lone surrogate (PEP 383)
+        pytest.param(f"{SECRET}\udcff", "a lone surrogate, U+DCFF (bytes that are not UTF-8)", id="latin1-byte"),
+    ],
+)
+def test_password_env_value_xml_cannot_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str,
+                                            says: str) -> None:
+    monkeypatch.setenv(PW_ENV, value)
+    text = MINIMAL.replace('password = "secret"', f'password_env = "{PW_ENV}"')
+    path, msg = spec_error(tmp_path, text)
+    assert_at(path, msg, line_no(text, "password_env"))
+    assert f"password_env names ${PW_ENV}, whose value contains {says}; set {PW_ENV} without it and rerun" in msg
+    assert SECRET not in msg
+    assert ("Windows line endings" in msg) == ("\r" in value)
+
+
+@pytest.mark.parametrize("value", ["p\u2028w", "pässwörd", "\U0001f600", "a<b&c]]>"])
+def test_password_env_value_xml_can_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(PW_ENV, value)
+    assert load(tmp_path, MINIMAL.replace('password = "secret"', f'password_env = "{PW_ENV}"')).db.password == value
+
+
+# --- the spec file's own encoding --------------------------------------------------------------------
+def test_spec_with_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "wso2patch.toml"
+    path.write_bytes(MINIMAL.replace('"secret"', '"caf\xe9"').encode("latin-1"))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value) == f"{path}:4: invalid TOML: bytes that are not UTF-8; save the spec as UTF-8 and rerun"
+
+
+def test_spec_with_utf8_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "wso2patch.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_spec(path).db.password == "secret"
+
+
 # --- find_spec --------------------------------------------------------------------------------------
 def test_find_spec_given_beats_env_and_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

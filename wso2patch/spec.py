@@ -28,6 +28,13 @@ TOP = {"cluster": dict, "database": dict, "node": list}
 DEFAULT_NAMES = {"user": "WSO2_USER_DB", "registry": "REGISTRY_DB", "local": "REGISTRY_LOCAL{id}",
                  "mb_store": "WSO2_MB_STORE_DB"}
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
+# Refused in every string value: what an XML 1.0 config file cannot hold (C0 controls, surrogates, U+FFFE, U+FFFF)
+# and what it holds but no host, name or password means: tab, LF, CR (a reader turns CR into LF), DEL, the C1
+# controls (an XML 1.1 reader turns U+0085 into a line feed) and the other Unicode noncharacters. U+2028 and U+2029
+# are characters XML 1.0 keeps as written, so they pass.
+_NONCHARS = "".join(f"\\U{p:08X}-\\U{p + 1:08X}" for p in range(0xFFFE, 0x110000, 0x10000))
+_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufdd0-\\ufdef{_NONCHARS}]")
+_NAMED = {"\t": "tab", "\n": "line feed", "\r": "carriage return", "\x7f": "delete", "\x85": "next line"}
 _HOST = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
 _DBNAME = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 
@@ -101,6 +108,20 @@ class Spec:
                 for p in self.peers(node_id)]
 
 
+def unsafe(value: str) -> str | None:
+    """The first character of value no config file should get (see _UNSAFE), described; None when there is none."""
+    m = _UNSAFE.search(value)
+    if m is None:
+        return None
+    ch = m.group()
+    code = f"U+{ord(ch):04X}"
+    if 0xD800 <= ord(ch) <= 0xDFFF:
+        return f"a lone surrogate, {code} (bytes that are not UTF-8)"
+    if ord(ch) <= 0x9F:
+        return f"a control character, {code}" + (f" ({_NAMED[ch]})" if ch in _NAMED else "")
+    return f"a Unicode noncharacter, {code}"
+
+
 def find_spec(given: Path | None) -> Path:
     if given is not None:
         return given
@@ -149,9 +170,9 @@ class _Checker:
                 raise self.fail(f"unknown key {key!r} in {label}", table, index, key,
                                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(schema)}")
             want, _ = schema[key]
-            if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-                raise self.fail(f"{label} {key} contains a control character (a line break, tab or the like)",
-                                table, index, key, hint="config files cannot carry it safely: remove it")
+            if isinstance(value, str) and (bad := unsafe(value)):
+                raise self.fail(f"{label} {key} contains {bad}", table, index, key,
+                                hint="XML config files cannot carry it safely: remove it")
             if not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 raise self.fail(f"{label} {key} must be {want.__name__ if want is not dict else 'a table'}, "
                                 f"not {type(value).__name__}", table, index, key)
@@ -169,7 +190,12 @@ def load_spec(path: Path) -> Spec:
                         hint="pass --spec FILE, set WSO2PATCH_SPEC, or run 'wso2patch init' to write one") from None
     except OSError as e:
         raise SpecError(f"cannot read the cluster spec: {e.strerror}", where=path) from None
-    text = raw.decode("utf-8", errors="replace")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as Windows editors write one, is no content
+    except UnicodeDecodeError as e:  # replacing the bytes would put U+FFFD into a password or a host
+        line = raw[: e.start].count(b"\n") + 1
+        raise SpecError("invalid TOML: bytes that are not UTF-8", where=f"{path}:{line}",
+                        hint="save the spec as UTF-8 and rerun") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -201,6 +227,10 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         if password is None:
             raise c.fail(f"password_env names ${db['password_env']}, which is not set", "database", None,
                          "password_env", hint=f"export {db['password_env']}=... and rerun")
+        if bad := unsafe(password):  # the value is a secret: name the character, never the value
+            why = " (a carriage return often comes from a file with Windows line endings)" if "\r" in password else ""
+            raise c.fail(f"password_env names ${db['password_env']}, whose value contains {bad}", "database", None,
+                         "password_env", hint=f"set {db['password_env']} without it and rerun{why}")
     port = db.get("port", 3306)
     if not 1 <= port <= 65535:
         raise c.fail(f"database port {port} is out of range 1..65535", "database", None, "port")

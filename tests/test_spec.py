@@ -101,6 +101,7 @@ def test_example_values_node2(tmp_path: Path) -> None:
     assert v == {
         "node.id": "2",
         "node.host": "10.100.7.118",
+        "node.url_host": "10.100.7.118",
         "node.offset": "3",
         "node.member_port": "4003",
         "node.https_port": "9446",
@@ -138,8 +139,10 @@ def test_database_url(tmp_path: Path) -> None:
 def test_example_peers(tmp_path: Path) -> None:
     s = load(tmp_path, EXAMPLE)
     assert [p.id for p in s.peers(1)] == [2]
-    assert s.peer_values(1) == [{"peer.id": "2", "peer.host": "10.100.7.118", "peer.member_port": "4003"}]
-    assert s.peer_values(2) == [{"peer.id": "1", "peer.host": "10.100.7.118", "peer.member_port": "4000"}]
+    assert s.peer_values(1) == [{"peer.id": "2", "peer.host": "10.100.7.118", "peer.url_host": "10.100.7.118",
+                                 "peer.member_port": "4003"}]
+    assert s.peer_values(2) == [{"peer.id": "1", "peer.host": "10.100.7.118", "peer.url_host": "10.100.7.118",
+                                 "peer.member_port": "4000"}]
 
 
 # --- defaults ---------------------------------------------------------------------------------------
@@ -215,8 +218,8 @@ def test_peers_exclude_self_in_id_order(tmp_path: Path) -> None:
     assert [p.id for p in s.peers(2)] == [1, 3]
     assert [p.id for p in s.peers(3)] == [1, 2]
     assert [p.id for p in s.peers(1)] == [2, 3]
-    assert s.peer_values(2) == [{"peer.id": "1", "peer.host": "a", "peer.member_port": "4000"},
-                                {"peer.id": "3", "peer.host": "c", "peer.member_port": "4300"}]
+    assert s.peer_values(2) == [{"peer.id": "1", "peer.host": "a", "peer.url_host": "a", "peer.member_port": "4000"},
+                                {"peer.id": "3", "peer.host": "c", "peer.url_host": "c", "peer.member_port": "4300"}]
     assert s.peer_values(1)[0]["peer.member_port"] == "4002"
 
 
@@ -531,20 +534,185 @@ def test_node_id_not_positive(tmp_path: Path, node_id: int) -> None:
     assert f"node id {node_id} must be a positive integer" in msg
 
 
-@pytest.mark.parametrize("host", ["10.100.7.118 ", "my host", "a<b", "", "a/b", "h\\tab", "a&b"])
-def test_bad_node_host(tmp_path: Path, host: str) -> None:
+# --- hosts (issue 9): an IPv4 address, an IPv6 address or a DNS name ---------------------------------
+GOOD_HOSTS = [
+    pytest.param("10.0.0.7", id="ipv4"),
+    pytest.param("mb-1.example.com", id="dns-name"),
+    pytest.param("MB-1.Example.COM", id="dns-name-upper-case"),
+    pytest.param("mb1", id="one-label"),
+    pytest.param("node_2", id="underscore-docker-name"),  # Docker Compose service names; Docker's DNS serves them
+    pytest.param("xn--mnchen-3ya.de", id="idn-in-punycode"),
+    pytest.param("1mb.example.com", id="label-starts-with-digit"),
+    pytest.param("a" * 63 + ".example.com", id="label-63"),
+    pytest.param(".".join(["a" * 62] * 4) + ".b", id="name-253"),
+    pytest.param("2001:db8::7", id="ipv6"),
+    pytest.param("2001:DB8:0:0:0:0:0:7", id="ipv6-long-upper"),
+    pytest.param("::ffff:10.0.0.7", id="ipv6-mapped-ipv4"),
+]
+
+# (host, what the message says after "is not a host name or IP address: ")
+BAD_HOSTS = [
+    pytest.param("", "it is empty", id="empty"),
+    pytest.param("10.100.7.118 ", "only letters, digits", id="trailing-space"),
+    pytest.param("my host", "only letters, digits", id="space"),
+    pytest.param("a<b", "only letters, digits", id="angle-bracket"),
+    pytest.param("a&b", "only letters, digits", id="ampersand"),
+    pytest.param("a/b", "only letters, digits", id="slash"),
+    pytest.param("https://mb1", "not a valid IPv6 address", id="url"),
+    pytest.param("10.0.0.256", "not a valid IPv4 address", id="ipv4-octet-256"),
+    pytest.param("010.0.0.1", "not a valid IPv4 address", id="ipv4-leading-zero"),
+    pytest.param("10.0.0", "not a valid IPv4 address", id="ipv4-three-parts"),
+    pytest.param("4000", "not a valid IPv4 address", id="a-number"),
+    pytest.param("-mb1.example.com", "starts or ends with '-'", id="label-starts-with-hyphen"),
+    pytest.param("mb1-.example.com", "starts or ends with '-'", id="label-ends-with-hyphen"),
+    pytest.param("mb1..example.com", "no empty label", id="double-dot"),
+    pytest.param("mb1.example.com.", "no empty label", id="trailing-dot"),
+    pytest.param(".mb1", "no empty label", id="leading-dot"),
+    pytest.param("a" * 64 + ".example.com", "longer than 63", id="label-64"),
+    pytest.param(".".join(["a" * 62] * 4) + ".bc", "at most 253", id="name-254"),
+    pytest.param("münchen.de", "xn--", id="idn-not-in-punycode"),
+    pytest.param("2001:db8::7::1", "not a valid IPv6 address", id="ipv6-two-double-colons"),
+    pytest.param("2001:db8::g", "not a valid IPv6 address", id="ipv6-bad-digit"),
+    pytest.param("fe80::1%eth0", "zone index", id="ipv6-zone"),
+    pytest.param("[2001:db8::7]", "brackets belong in URLs", id="ipv6-bracketed"),
+    pytest.param("[mb1]", "only letters, digits", id="name-bracketed"),
+]
+
+
+def node2_host(host: str) -> str:
     text = EXAMPLE.replace('host = "10.100.7.118"\noffset = 3', f'host = "{host}"\noffset = 3')
     assert text != EXAMPLE
-    path, msg = spec_error(tmp_path, text)
-    assert_at(path, msg, line_no(text, f'host = "{host}"'))
-    assert ("is not a host name or IP address" in msg or
-            ("\t" in host.encode().decode("unicode_escape") and "contains a control character" in msg))
+    return text
 
 
-@pytest.mark.parametrize("host", ["mb-1.example.com", "10.0.0.7", "[::1]", "node_2"])
+def db_host(host: str) -> str:
+    text = EXAMPLE.replace('host = "localhost"', f'host = "{host}"')
+    assert text != EXAMPLE
+    return text
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
 def test_good_node_host(tmp_path: Path, host: str) -> None:
     s = load(tmp_path, MINIMAL.replace('host = "10.0.0.1"', f'host = "{host}"'))
-    assert s.node(1).host == host
+    assert s.node(1).host == host  # kept as written: the files get the operator's spelling
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
+def test_good_database_host(tmp_path: Path, host: str) -> None:
+    assert load(tmp_path, db_host(host)).db.host == host
+
+
+@pytest.mark.parametrize(("host", "why"), BAD_HOSTS)
+def test_bad_node_host(tmp_path: Path, host: str, why: str) -> None:
+    text = node2_host(host)
+    path, msg = spec_error(tmp_path, text)
+    assert_at(path, msg, line_no(text, f'host = "{host}"'))
+    assert f"node #2 host {host!r} is not a host name or IP address: " in msg
+    assert why in msg
+
+
+@pytest.mark.parametrize(("host", "why"), BAD_HOSTS)
+def test_bad_database_host(tmp_path: Path, host: str, why: str) -> None:
+    text = db_host(host)
+    path, msg = spec_error(tmp_path, text)
+    assert_at(path, msg, line_no(text, f'host = "{host}"'))
+    assert f"database host {host!r} is not a host name or IP address: " in msg
+    assert why in msg
+
+
+def test_bracketed_ipv6_says_how_to_write_it(tmp_path: Path) -> None:
+    _, msg = spec_error(tmp_path, node2_host("[2001:db8::7]"))
+    assert msg.endswith('; use host = "2001:db8::7"'), msg
+
+
+@pytest.mark.parametrize(
+    ("host", "bare", "port"),
+    [
+        pytest.param("10.0.0.1:4000", "10.0.0.1", 4000, id="ipv4"),
+        pytest.param("mb2.example.com:4003", "mb2.example.com", 4003, id="name"),
+        pytest.param("[2001:db8::7]:4000", "2001:db8::7", 4000, id="bracketed-ipv6"),
+        pytest.param("mb2:99999", "mb2", 99999, id="port-out-of-range"),
+    ],
+)
+def test_node_host_with_port_points_at_member_port(tmp_path: Path, host: str, bare: str, port: int) -> None:
+    text = node2_host(host)
+    path, msg = spec_error(tmp_path, text)
+    assert msg == f'{path}:{line_no(text, host)}: node #2 host {host!r} includes a port; ' \
+                  f'use host = "{bare}" and member_port = {port}'
+
+
+@pytest.mark.parametrize(
+    ("host", "bare", "port"),
+    [
+        pytest.param("db:3306", "db", 3306, id="name"),
+        pytest.param("10.0.0.9:3307", "10.0.0.9", 3307, id="ipv4"),
+        pytest.param("[2001:db8::9]:3306", "2001:db8::9", 3306, id="bracketed-ipv6"),
+    ],
+)
+def test_database_host_with_port_points_at_port(tmp_path: Path, host: str, bare: str, port: int) -> None:
+    text = db_host(host)
+    path, msg = spec_error(tmp_path, text)
+    assert msg == f'{path}:{line_no(text, host)}: database host {host!r} includes a port; ' \
+                  f'use host = "{bare}" and port = {port}'
+
+
+def test_bare_ipv6_is_an_address_not_a_host_with_port(tmp_path: Path) -> None:
+    """::1:4000 is the address ::0.1.64.0; only the bracketed form can carry a port."""
+    assert load(tmp_path, node2_host("::1:4000")).node(2).host == "::1:4000"
+
+
+# --- where hosts go: URL-ready forms ------------------------------------------------------------------
+def test_url_host_brackets_ipv6_only(tmp_path: Path) -> None:
+    s = load(tmp_path, DB + nodes("id = 1, host = '2001:db8::1'", "id = 2, host = 'mb2.example.com'",
+                                  "id = 3, host = '10.0.0.3'"))
+    assert [n.url_host for n in s.nodes] == ["[2001:db8::1]", "mb2.example.com", "10.0.0.3"]
+    v = s.values(1)
+    assert (v["node.host"], v["node.url_host"]) == ("2001:db8::1", "[2001:db8::1]")
+    assert [(p["peer.host"], p["peer.url_host"]) for p in s.peer_values(3)] == [
+        ("2001:db8::1", "[2001:db8::1]"), ("mb2.example.com", "mb2.example.com")]
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        pytest.param("db.example.com", "jdbc:mysql://db.example.com:3307/REGISTRY_DB?useSSL=false", id="name"),
+        pytest.param("10.0.0.9", "jdbc:mysql://10.0.0.9:3307/REGISTRY_DB?useSSL=false", id="ipv4"),
+        # Connector/J 5.1 splits host:port at the first colon; its address=(...) form is read by 5.1 and 8.x
+        pytest.param("2001:db8::9", "jdbc:mysql://address=(protocol=tcp)(host=2001:db8::9)(port=3307)/REGISTRY_DB"
+                                    "?useSSL=false", id="ipv6"),
+    ],
+)
+def test_jdbc_url_per_host_kind(tmp_path: Path, host: str, url: str) -> None:
+    text = MINIMAL.replace('host = "db.example.com"', f'host = "{host}"\nport = 3307\noptions = "useSSL=false"')
+    s = load(tmp_path, text)
+    assert s.db.url("registry", 1) == url
+    assert s.values(1)["db.host"] == host
+
+
+# --- one host, many spellings ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param("2001:db8::1", "2001:DB8:0:0:0:0:0:1", id="ipv6-spellings"),
+        pytest.param("mb.example.com", "MB.Example.com", id="name-case"),
+    ],
+)
+def test_same_host_spelled_twice_shares_offsets(tmp_path: Path, a: str, b: str) -> None:
+    _, msg = spec_error(tmp_path, DB + nodes(f"id = 1, host = '{a}'", f"id = 2, host = '{b}'"))
+    assert f"nodes #1 and #2 share host {b} with offset 0" in msg
+
+
+@pytest.mark.parametrize("host", ["::1", "LOCALHOST", "127.0.0.2", "localhost.localdomain"])
+def test_loopback_in_multi_host_cluster(tmp_path: Path, host: str) -> None:
+    text = DB + nodes(f"id = 1, host = '{host}'", "id = 2, host = '10.0.0.2'")
+    path, msg = spec_error(tmp_path, text)
+    assert_at(path, msg, line_no(text, host))
+    assert f"node 1 host {host!r} is a loopback address" in msg
+
+
+def test_loopback_spelled_twice_is_one_host(tmp_path: Path) -> None:
+    s = load(tmp_path, DB + nodes("id = 1, host = '::1'", "id = 2, host = '0:0:0:0:0:0:0:1', offset = 1"))
+    assert [n.host for n in s.nodes] == ["::1", "0:0:0:0:0:0:0:1"]
 
 
 # --- characters a config file cannot hold (issue 8, item 10) -----------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wso2patch import hosts
 from wso2patch.errors import SpecError
 
 # key -> (type, required); nested tables map to a dict of their own
@@ -35,7 +36,6 @@ MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
 _NONCHARS = "".join(f"\\U{p:08X}-\\U{p + 1:08X}" for p in range(0xFFFE, 0x110000, 0x10000))
 _UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufdd0-\\ufdef{_NONCHARS}]")
 _NAMED = {"\t": "tab", "\n": "line feed", "\r": "carriage return", "\x7f": "delete", "\x85": "next line"}
-_HOST = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
 _DBNAME = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 
 
@@ -50,6 +50,10 @@ class Node:
     @property
     def https_port(self) -> int:
         return 9443 + self.offset
+
+    @property
+    def url_host(self) -> str:
+        return hosts.url_host(self.host)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class Database:
 
     def url(self, kind: str, node_id: int) -> str:
         query = f"?{self.options}" if self.options else ""
-        return f"jdbc:mysql://{self.host}:{self.port}/{self.name(kind, node_id)}{query}"
+        return f"jdbc:mysql://{hosts.jdbc_authority(self.host, self.port)}/{self.name(kind, node_id)}{query}"
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class Spec:
     def values(self, node_id: int) -> dict[str, str]:
         """The flat, dotted values patch templates may use for one node."""
         n = self.node(node_id)
-        v = {"node.id": str(n.id), "node.host": n.host, "node.offset": str(n.offset),
+        v = {"node.id": str(n.id), "node.host": n.host, "node.url_host": n.url_host, "node.offset": str(n.offset),
              "node.member_port": str(n.member_port), "node.https_port": str(n.https_port),
              "db.host": self.db.host, "db.port": str(self.db.port), "db.username": self.db.username,
              "db.password": self.db.password}
@@ -104,7 +108,8 @@ class Spec:
         return v
 
     def peer_values(self, node_id: int) -> list[dict[str, str]]:
-        return [{"peer.id": str(p.id), "peer.host": p.host, "peer.member_port": str(p.member_port)}
+        return [{"peer.id": str(p.id), "peer.host": p.host, "peer.url_host": p.url_host,
+                 "peer.member_port": str(p.member_port)}
                 for p in self.peers(node_id)]
 
 
@@ -217,6 +222,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         raise SpecError("the spec has no [database] table", where=path,
                         hint="add [database] with host, username and password (see 'wso2patch init')")
     db = c.table(data["database"], "database")
+    _check_host(c, db["host"], "database host", "database", None, "port")
     names = dict(DEFAULT_NAMES, **c.table(db.get("names", {}), "database.names"))
     if ("password" in db) == ("password_env" in db):
         raise c.fail("[database] needs exactly one of password and password_env", "database",
@@ -257,8 +263,7 @@ def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
     d = c.table(raw, "node", i)
     if d["id"] < 1:
         raise c.fail(f"node id {d['id']} must be a positive integer", "node", i, "id")
-    if not _HOST.match(d["host"]):
-        raise c.fail(f"node host {d['host']!r} is not a host name or IP address", "node", i, "host")
+    _check_host(c, d["host"], f"node #{i + 1} host", "node", i, "member_port")
     offset = d.get("offset", 0)
     if not 0 <= offset <= MAX_OFFSET:
         raise c.fail(f"offset {offset} is out of range 0..{MAX_OFFSET} (ports would exceed 65535)", "node", i,
@@ -272,12 +277,24 @@ def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
     return Node(id=d["id"], host=d["host"], offset=offset, member_port=member_port, home=home)
 
 
+def _check_host(c: _Checker, host: str, what: str, table: str, index: int | None, port_key: str) -> None:
+    if split := hosts.with_port(host):
+        raise c.fail(f"{what} {host!r} includes a port", table, index, "host",
+                     hint=f"use host = \"{split[0]}\" and {port_key} = {split[1]}")
+    if why := hosts.problem(host):
+        bracketed = host.startswith("[") and host.endswith("]")
+        raise c.fail(f"{what} {host!r} is not a host name or IP address: {why}", table, index, "host",
+                     hint=f"use host = \"{host[1:-1]}\"" if bracketed else "write an IPv4 address, an IPv6 "
+                                                                         "address or a DNS name")
+
+
 def _check_unique(c: _Checker, nodes: list[Node]) -> None:
     seen: dict[object, int] = {}
     for i, n in enumerate(nodes):
+        host = hosts.key(n.host)  # 10.0.0.1 and MB1 are the same hosts as 10.0.0.1 and mb1
         for key, what, field in (((n.id,), f"id {n.id}", "id"),
-                                 ((n.host, "offset", n.offset), f"host {n.host} with offset {n.offset}", "offset"),
-                                 ((n.host, "member", n.member_port), f"host {n.host} with member port "
+                                 ((host, "offset", n.offset), f"host {n.host} with offset {n.offset}", "offset"),
+                                 ((host, "member", n.member_port), f"host {n.host} with member port "
                                   f"{n.member_port}", "member_port")):
             if key in seen:
                 raise c.fail(f"nodes #{seen[key] + 1} and #{i + 1} share {what}", "node", i, field,
@@ -286,15 +303,11 @@ def _check_unique(c: _Checker, nodes: list[Node]) -> None:
             seen[key] = i
 
 
-def _loopback(host: str) -> bool:
-    return host in ("localhost", "::1", "[::1]") or host.startswith(("127.", "localhost."))
-
-
 def _check_loopback(c: _Checker, nodes: list[Node]) -> None:
     """A node announcing a loopback address cannot be reached by nodes on other hosts."""
-    if len({n.host for n in nodes}) < 2:
+    if len({hosts.key(n.host) for n in nodes}) < 2:
         return
     for i, n in enumerate(nodes):
-        if _loopback(n.host):
+        if hosts.is_loopback(n.host):
             raise c.fail(f"node {n.id} host {n.host!r} is a loopback address, but other nodes run on other hosts "
                          "and could not reach it", "node", i, "host", hint="use the node's IP address")

@@ -715,6 +715,19 @@ def test_loopback_spelled_twice_is_one_host(tmp_path: Path) -> None:
     assert [n.host for n in s.nodes] == ["::1", "0:0:0:0:0:0:0:1"]
 
 
+# --- database options -------------------------------------------------------------------------------
+def test_options_with_leading_question_mark(tmp_path: Path) -> None:
+    text = EXAMPLE.replace('options = "autoReconnect=true"', 'options = "?useSSL=false"')
+    path, msg = spec_error(tmp_path, text)
+    assert msg == f"{path}:{line_no(text, 'options')}: database options start with '?', which wso2patch puts " \
+                  "between the database name and the options itself; remove the leading '?'"
+
+
+def test_options_with_a_later_question_mark_are_kept(tmp_path: Path) -> None:
+    s = load(tmp_path, EXAMPLE.replace('options = "autoReconnect=true"', 'options = "a=b?c&d=e"'))
+    assert s.db.url("user", 1).endswith("/WSO2_USER_DB?a=b?c&d=e")
+
+
 # --- characters a config file cannot hold (issue 8, item 10) -----------------------------------------
 # A value a TOML basic string escapes (\u, \U, \t, \r): every one is refused, in every string key.
 UNSAFE = [

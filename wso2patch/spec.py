@@ -223,6 +223,9 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
                         hint="add [database] with host, username and password (see 'wso2patch init')")
     db = c.table(data["database"], "database")
     _check_host(c, db["host"], "database host", "database", None, "port")
+    if db.get("options", "").startswith("?"):
+        raise c.fail("database options start with '?', which wso2patch puts between the database name and the "
+                     "options itself", "database", None, "options", hint="remove the leading '?'")
     names = dict(DEFAULT_NAMES, **c.table(db.get("names", {}), "database.names"))
     if ("password" in db) == ("password_env" in db):
         raise c.fail("[database] needs exactly one of password and password_env", "database",
@@ -311,3 +314,4 @@ def _check_loopback(c: _Checker, nodes: list[Node]) -> None:
         if hosts.is_loopback(n.host):
             raise c.fail(f"node {n.id} host {n.host!r} is a loopback address, but other nodes run on other hosts "
                          "and could not reach it", "node", i, "host", hint="use the node's IP address")
+

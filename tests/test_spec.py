@@ -834,6 +834,62 @@ def test_spec_with_utf8_byte_order_mark(tmp_path: Path) -> None:
     assert load_spec(path).db.password == "secret"
 
 
+# --- homes (issue 9): two nodes may not share one --------------------------------------------------------
+def two_homes(home1: str, home2: str) -> str:
+    return DB + nodes(f"id = 1, host = 'h', home = '{home1}'", f"id = 2, host = 'h', offset = 3, home = '{home2}'")
+
+
+@pytest.mark.parametrize(
+    ("home1", "home2"),
+    [
+        pytest.param("/opt/mb1", "/opt/mb1", id="same"),
+        pytest.param("/opt/mb1", "/opt/mb1/", id="trailing-slash"),
+        pytest.param("/opt/mb1", "/opt/./mb1", id="dot"),
+        pytest.param("/opt/mb1", "/opt/x/../mb1", id="dot-dot"),
+        pytest.param("/opt//mb1", "/opt/mb1", id="double-slash"),
+        pytest.param("{tmp}/mb1", "mb1", id="relative-and-absolute"),
+        pytest.param("./mb1", "mb1/", id="two-relative-spellings"),
+    ],
+)
+def test_two_nodes_one_home(tmp_path: Path, home1: str, home2: str) -> None:
+    text = two_homes(home1.format(tmp=tmp_path), home2.format(tmp=tmp_path))
+    path, msg = spec_error(tmp_path, text)
+    real = "/opt/mb1" if home1.startswith("/opt") else str(tmp_path.resolve() / "mb1")
+    assert msg == f"{path}:{line_no(text, 'home', 2)}: nodes #1 and #2 share the home {real}; every node needs its " \
+                  "own product home: unpack the product once per node"
+
+
+def test_a_symlink_to_another_nodes_home_is_that_home(tmp_path: Path) -> None:
+    (tmp_path / "mb1").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "mb1")
+    _, msg = spec_error(tmp_path, two_homes(str(tmp_path / "mb1"), str(tmp_path / "alias")))
+    assert f"share the home {(tmp_path / 'mb1').resolve()}" in msg
+
+
+def test_relative_homes_resolve_from_the_spec_not_the_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same relative home in two specs in different folders are different homes; in one spec, the same."""
+    monkeypatch.chdir(tmp_path)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    s = load(conf, two_homes("../mb1", str(tmp_path / "mb2")))
+    assert [n.home for n in s.nodes] == [conf / "../mb1", tmp_path / "mb2"]
+    _, msg = spec_error(conf, two_homes("../mb1", str(tmp_path / "mb1")))
+    assert f"share the home {tmp_path.resolve() / 'mb1'}" in msg
+
+
+def test_distinct_homes_and_nodes_without_a_home(tmp_path: Path) -> None:
+    text = DB + nodes("id = 1, host = 'h', home = '/opt/mb1'", "id = 2, host = 'h', offset = 1",
+                      "id = 3, host = 'h', offset = 2", "id = 4, host = 'h', offset = 3, home = '/opt/mb10'")
+    assert [n.home for n in load(tmp_path, text).nodes] == [Path("/opt/mb1"), None, None, Path("/opt/mb10")]
+
+
+def test_a_looping_home_is_left_to_the_home_check(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    s = load(tmp_path, two_homes(str(tmp_path / "a"), str(tmp_path / "mb2")))
+    assert s.node(1).home == tmp_path / "a"
+
+
 # --- find_spec --------------------------------------------------------------------------------------
 def test_find_spec_given_beats_env_and_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

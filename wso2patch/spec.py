@@ -257,6 +257,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
                      "database.names", None, "local")
     _check_unique(c, nodes)
     _check_loopback(c, nodes)
+    _check_homes(c, nodes)
     return Spec(path=path, sha256=digest, domain=cluster.get("domain"), nodes=tuple(sorted(nodes, key=lambda n: n.id)),
                 db=Database(host=db["host"], port=port, username=db["username"], password=password,
                             options=db.get("options"), names=names))
@@ -315,3 +316,23 @@ def _check_loopback(c: _Checker, nodes: list[Node]) -> None:
             raise c.fail(f"node {n.id} host {n.host!r} is a loopback address, but other nodes run on other hosts "
                          "and could not reach it", "node", i, "host", hint="use the node's IP address")
 
+
+def _real(home: Path) -> Path:
+    """The folder a home names: symbolic links resolved as far as they exist, '..' and a final '/' folded away."""
+    try:
+        return home.resolve()
+    except (OSError, RuntimeError):  # a looping link: check_home names it when that node is used
+        return Path(os.path.normpath(home.absolute()))
+
+
+def _check_homes(c: _Checker, nodes: list[Node]) -> None:
+    """Two nodes in one home would patch it twice, the second undoing the first (apply --all exits 0)."""
+    seen: dict[Path, int] = {}
+    for i, n in enumerate(nodes):
+        if n.home is None:
+            continue
+        real = _real(n.home)
+        if real in seen:
+            raise c.fail(f"nodes #{seen[real] + 1} and #{i + 1} share the home {real}", "node", i, "home",
+                         hint="every node needs its own product home: unpack the product once per node")
+        seen[real] = i

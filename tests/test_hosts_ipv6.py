@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.conftest import FIXTURES, Cli, MariaDB, copy_tree, snapshot
+from tests.conftest import DIST, FIXTURES, Cli, MariaDB, copy_tree, snapshot
 from tests.test_bad_inputs import AXIS2, BROKER, CARBON, DATASOURCES, REGISTRY
 from tests.test_cluster import add_driver, errors, findings
 from tests.test_db import PASSWORD, table_counts, write_spec
@@ -48,8 +48,14 @@ def parse(path: Path) -> Any:
     return etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def two_node_cluster(tmp_path: Path, db: str, h1: str, h2: str) -> tuple[Path, Path, Path]:
-    homes = [copy_tree(FIXTURES / "mb-home", tmp_path / f"mb{i}") for i in (1, 2)]
+# the fixture always; the real MB 3.2.0 and Carbon 4.4.16 trees where ../shared is checked out
+TREES = [pytest.param(FIXTURES / "mb-home", id="fixture-mb-home")] + [
+    pytest.param(DIST / name, id=name) for name in ("wso2mb-3.2.0", "wso2carbon-4.4.16") if (DIST / name).is_dir()]
+
+
+def two_node_cluster(tmp_path: Path, db: str, h1: str, h2: str,
+                     tree: Path = FIXTURES / "mb-home") -> tuple[Path, Path, Path]:
+    homes = [copy_tree(tree, tmp_path / f"mb{i}") for i in (1, 2)]
     add_driver(*homes)
     spec = tmp_path / "wso2patch.toml"
     spec.write_text(V6_SPEC.format(db=db, h1=h1, h2=h2), encoding="utf-8")
@@ -65,14 +71,16 @@ def two_node_cluster(tmp_path: Path, db: str, h1: str, h2: str) -> tuple[Path, P
                      "db.example.com:3306", id="names"),
     ],
 )
-def test_hosts_reach_every_file_in_the_form_each_place_reads(cli: Cli, tmp_path: Path, db: str, h1: str, h2: str,
-                                                             url_h1: str, url_h2: str, jdbc: str) -> None:
-    spec, home1, home2 = two_node_cluster(tmp_path, db, h1, h2)
+@pytest.mark.parametrize("tree", TREES)
+def test_hosts_reach_every_file_in_the_form_each_place_reads(cli: Cli, tmp_path: Path, tree: Path, db: str, h1: str,
+                                                             h2: str, url_h1: str, url_h2: str, jdbc: str) -> None:
+    spec, home1, home2 = two_node_cluster(tmp_path, db, h1, h2, tree)
     assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
     ax = parse(home1 / AXIS2)
     # localMemberHost and thriftServerHost are addresses (Hazelcast's public address, a bind address): bare
     assert ax.xpath("string(//clustering/parameter[@name='localMemberHost'])") == h1
-    assert parse(home1 / BROKER).xpath("string(//thriftServerHost)") == h1
+    mb = (tree / BROKER).is_file()
+    assert not mb or parse(home1 / BROKER).xpath("string(//thriftServerHost)") == h1
     # <member><hostName>, HostName and the registry URL end up in "host:port" strings and URLs: bracketed
     assert [(m.findtext("hostName"), m.findtext("port")) for m in ax.xpath("//clustering/members/member")] == [
         (url_h2, "4000")]
@@ -84,7 +92,8 @@ def test_hosts_reach_every_file_in_the_form_each_place_reads(cli: Cli, tmp_path:
         url_h1, url_h1]
     assert parse(home1 / REGISTRY).xpath("string(//remoteInstance/@url)") == f"https://{url_h1}:9443/registry"
     urls = parse(home1 / DATASOURCES).xpath("//datasource/definition/configuration/url/text()")
-    assert f"jdbc:mysql://{jdbc}/REGISTRY_LOCAL1" in urls and f"jdbc:mysql://{jdbc}/WSO2_MB_STORE_DB" in urls
+    assert f"jdbc:mysql://{jdbc}/REGISTRY_LOCAL1" in urls
+    assert (f"jdbc:mysql://{jdbc}/WSO2_MB_STORE_DB" in urls) == mb
     code, rows = findings(cli, "--spec", spec)
     assert code == 0 and not [r for r in rows if r["level"] == "error"], rows
     assert [r["finding"] for r in rows if r["rule"] == "wka-members"] == ["lists every other node (1)"] * 2

@@ -710,9 +710,13 @@ def test_loopback_in_multi_host_cluster(tmp_path: Path, host: str) -> None:
     assert f"node 1 host {host!r} is a loopback address" in msg
 
 
-def test_loopback_spelled_twice_is_one_host(tmp_path: Path) -> None:
-    s = load(tmp_path, DB + nodes("id = 1, host = '::1'", "id = 2, host = '0:0:0:0:0:0:0:1', offset = 1"))
-    assert [n.host for n in s.nodes] == ["::1", "0:0:0:0:0:0:0:1"]
+@pytest.mark.parametrize(("a", "b"), [("::1", "0:0:0:0:0:0:0:1"), ("localhost", "127.0.0.1"), ("127.0.0.1", "::1"),
+                                    ("LOCALHOST", "127.0.0.2")])
+def test_loopback_spelled_twice_is_one_machine(tmp_path: Path, a: str, b: str) -> None:
+    s = load(tmp_path, DB + nodes(f"id = 1, host = '{a}'", f"id = 2, host = '{b}', offset = 1"))
+    assert [n.host for n in s.nodes] == [a, b]  # not "two hosts, one of them loopback"
+    _, msg = spec_error(tmp_path, DB + nodes(f"id = 1, host = '{a}'", f"id = 2, host = '{b}'"))
+    assert f"nodes #1 and #2 share host {b} with offset 0" in msg  # Carbon binds every interface
 
 
 # --- database options -------------------------------------------------------------------------------

@@ -64,7 +64,10 @@ def problem(host: str) -> str | None:
 
 
 def key(host: str) -> str:
-    """One spelling per host, for comparisons: IP addresses compressed, names in lower case."""
+    """One spelling per machine, for comparisons: IP addresses compressed, names in lower case, every loopback
+    address and localhost the same (Carbon binds its ports on every interface, so they clash there too)."""
+    if is_loopback(host):
+        return "localhost"
     ip = _ip(host)
     return ip.compressed if ip is not None else host.lower()
 

@@ -295,7 +295,7 @@ def _check_host(c: _Checker, host: str, what: str, table: str, index: int | None
 def _check_unique(c: _Checker, nodes: list[Node]) -> None:
     seen: dict[object, int] = {}
     for i, n in enumerate(nodes):
-        host = hosts.key(n.host)  # 10.0.0.1 and MB1 are the same hosts as 10.0.0.1 and mb1
+        host = hosts.key(n.host)  # one machine, however spelled: 2001:DB8::1 is 2001:db8::1, MB1 is mb1
         for key, what, field in (((n.id,), f"id {n.id}", "id"),
                                  ((host, "offset", n.offset), f"host {n.host} with offset {n.offset}", "offset"),
                                  ((host, "member", n.member_port), f"host {n.host} with member port "

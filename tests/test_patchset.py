@@ -14,8 +14,9 @@ from wso2patch.errors import PatchError
 from wso2patch.ops import ReplaceChildren, SetText
 from wso2patch.patchset import load_patch, load_patches
 
-VALUES = {"node.id": "2", "node.host": "10.0.0.2", "node.member_port": "4003", "cluster.domain": "d"}
-PEERS = [{"peer.id": "1", "peer.host": "10.0.0.1", "peer.member_port": "4000"}]
+VALUES = {"node.id": "2", "node.host": "10.0.0.2", "node.url_host": "10.0.0.2", "node.member_port": "4003",
+          "cluster.domain": "d"}
+PEERS = [{"peer.id": "1", "peer.host": "10.0.0.1", "peer.url_host": "10.0.0.1", "peer.member_port": "4000"}]
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -34,7 +35,8 @@ def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
 
 def test_members_render_one_per_peer_with_escaped_values() -> None:
     (wka,) = [p for p in load_patches() if p.name == "wka-members"]
-    steps = wka.render(VALUES, [*PEERS, {"peer.id": "3", "peer.host": "a&b", "peer.member_port": "4005"}])
+    steps = wka.render(VALUES, [*PEERS, {"peer.id": "3", "peer.host": "a&b", "peer.url_host": "a&b",
+                                                "peer.member_port": "4005"}])
     op = steps[-1].op
     assert isinstance(op, ReplaceChildren)
     assert [(m.findtext("hostName"), m.findtext("port")) for m in op.children] == [("10.0.0.1", "4000"),

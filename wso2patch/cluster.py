@@ -43,6 +43,16 @@ def _is_ip(host: str) -> bool:
         return False
 
 
+def _member(host: str, port: str) -> str:
+    """host:port in one spelling: <hostName> brackets an IPv6 address, localMemberHost does not."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        return f"{host}:{port}"
+    return f"[{ip.compressed}]:{port}" if ip.version == 6 else f"{ip}:{port}"
+
+
 def check_cluster(spec: Spec, configs: dict[int, Effective]) -> list[Finding]:
     out: list[Finding] = []
 
@@ -75,17 +85,21 @@ def check_cluster(spec: Spec, configs: dict[int, Effective]) -> list[Finding]:
         if eff.get("axis2.clustering.@enable") != "true" or eff.get(
                 "axis2.clustering.parameter[membershipScheme]") != "wka":
             add("error", "clustering", n.id, "clustering is not enabled with membershipScheme wka in axis2.xml")
-        want = {f"{h}:{p}" for i, (h, p) in ident.items() if i != n.id}
-        got = eff.members()
+        want = {_member(h, p) for i, (h, p) in ident.items() if i != n.id}
+        got = [_member(*m.rsplit(":", 1)) if ":" in m else m for m in eff.members()]
+        me = _member(*ident[n.id])
         problems = []
-        if f"{ident[n.id][0]}:{ident[n.id][1]}" in got:
+        if me in got:
             problems.append("lists itself")
         if missing := sorted(want - set(got)):
             problems.append(f"misses {', '.join(missing)}")
-        if extra := sorted(set(got) - want - {f"{ident[n.id][0]}:{ident[n.id][1]}"}):
+        if extra := sorted(set(got) - want - {me}):
             problems.append(f"lists unknown members {', '.join(extra)}")
         if len(got) != len(set(got)):
             problems.append("lists a member twice")
+        if bare := [m for m in eff.members() if m.count(":") > 1 and not m.startswith("[")]:
+            problems.append(f"lists IPv6 members without brackets ({', '.join(bare)}): Carbon passes Hazelcast "
+                            "hostName:port, which it cannot split")
         add("error" if problems else "ok", "wka-members", n.id,
             "; ".join(problems) if problems else f"lists every other node ({len(want)})")
         host = ident[n.id][0]

@@ -12,7 +12,9 @@ from wso2patch.plan import read_config
 from wso2patch.xmlio import Doc
 
 DATASOURCES = "repository/conf/datasources/master-datasources.xml"
-_MYSQL_URL = re.compile(r"^jdbc:mysql://([^/:?]+)(?::(\d+))?/([^?;]*)")
+# host[:port], [v6][:port] (Connector/J 8) or address=(protocol=tcp)(host=v6)(port=N) (5.1 and 8, as apply writes v6)
+_MYSQL_URL = re.compile(r"^jdbc:mysql://(?:address=\(protocol=tcp\)\(host=(?P<h1>[^)]+)\)\(port=(?P<p1>\d+)\)"
+                        r"|\[(?P<h2>[^\]]+)\](?::(?P<p2>\d+))?|(?P<h3>[^/:?\[]+)(?::(?P<p3>\d+))?)/(?P<db>[^?;]*)")
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,10 @@ def check(ds: DataSource, timeout: float = 5) -> Result:
         return Result(ds, None, "skipped: not a MySQL URL")
     if ds.vault:
         return Result(ds, None, "skipped: the password is a secure-vault alias")
-    ep = Endpoint(m.group(1), int(m.group(2) or 3306), ds.username, ds.password, role="application")
+    host, port = next((m[f"h{i}"], m[f"p{i}"]) for i in (1, 2, 3) if m[f"h{i}"])
+    ep = Endpoint(host, int(port or 3306), ds.username, ds.password, role="application")
     try:
-        with Server(ep, database=m.group(3) or None, timeout=timeout) as server:
+        with Server(ep, database=m["db"] or None, timeout=timeout) as server:
             server.query(ds.validation_query, doing=f"running validationQuery {ds.validation_query!r}")
     except DatabaseError as e:
         return Result(ds, False, e.message)

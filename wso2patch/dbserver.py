@@ -30,7 +30,7 @@ class Endpoint:
 
     @property
     def where(self) -> str:
-        return f"{self.host}:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
 def _error(e: Exception, ep: Endpoint, doing: str) -> DatabaseError:

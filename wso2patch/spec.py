@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wso2patch import hosts
 from wso2patch.errors import SpecError
 
 # key -> (type, required); nested tables map to a dict of their own
@@ -28,7 +29,13 @@ TOP = {"cluster": dict, "database": dict, "node": list}
 DEFAULT_NAMES = {"user": "WSO2_USER_DB", "registry": "REGISTRY_DB", "local": "REGISTRY_LOCAL{id}",
                  "mb_store": "WSO2_MB_STORE_DB"}
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
-_HOST = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
+# Refused in every string value: what an XML 1.0 config file cannot hold (C0 controls, surrogates, U+FFFE, U+FFFF)
+# and what it holds but no host, name or password means: tab, LF, CR (a reader turns CR into LF), DEL, the C1
+# controls (an XML 1.1 reader turns U+0085 into a line feed) and the other Unicode noncharacters. U+2028 and U+2029
+# are characters XML 1.0 keeps as written, so they pass.
+_NONCHARS = "".join(f"\\U{p:08X}-\\U{p + 1:08X}" for p in range(0xFFFE, 0x110000, 0x10000))
+_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufdd0-\\ufdef{_NONCHARS}]")
+_NAMED = {"\t": "tab", "\n": "line feed", "\r": "carriage return", "\x7f": "delete", "\x85": "next line"}
 _DBNAME = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 
 
@@ -43,6 +50,10 @@ class Node:
     @property
     def https_port(self) -> int:
         return 9443 + self.offset
+
+    @property
+    def url_host(self) -> str:
+        return hosts.url_host(self.host)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class Database:
 
     def url(self, kind: str, node_id: int) -> str:
         query = f"?{self.options}" if self.options else ""
-        return f"jdbc:mysql://{self.host}:{self.port}/{self.name(kind, node_id)}{query}"
+        return f"jdbc:mysql://{hosts.jdbc_authority(self.host, self.port)}/{self.name(kind, node_id)}{query}"
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ class Spec:
     def values(self, node_id: int) -> dict[str, str]:
         """The flat, dotted values patch templates may use for one node."""
         n = self.node(node_id)
-        v = {"node.id": str(n.id), "node.host": n.host, "node.offset": str(n.offset),
+        v = {"node.id": str(n.id), "node.host": n.host, "node.url_host": n.url_host, "node.offset": str(n.offset),
              "node.member_port": str(n.member_port), "node.https_port": str(n.https_port),
              "db.host": self.db.host, "db.port": str(self.db.port), "db.username": self.db.username,
              "db.password": self.db.password}
@@ -97,8 +108,23 @@ class Spec:
         return v
 
     def peer_values(self, node_id: int) -> list[dict[str, str]]:
-        return [{"peer.id": str(p.id), "peer.host": p.host, "peer.member_port": str(p.member_port)}
+        return [{"peer.id": str(p.id), "peer.host": p.host, "peer.url_host": p.url_host,
+                 "peer.member_port": str(p.member_port)}
                 for p in self.peers(node_id)]
+
+
+def unsafe(value: str) -> str | None:
+    """The first character of value no config file should get (see _UNSAFE), described; None when there is none."""
+    m = _UNSAFE.search(value)
+    if m is None:
+        return None
+    ch = m.group()
+    code = f"U+{ord(ch):04X}"
+    if 0xD800 <= ord(ch) <= 0xDFFF:
+        return f"a lone surrogate, {code} (bytes that are not UTF-8)"
+    if ord(ch) <= 0x9F:
+        return f"a control character, {code}" + (f" ({_NAMED[ch]})" if ch in _NAMED else "")
+    return f"a Unicode noncharacter, {code}"
 
 
 def find_spec(given: Path | None) -> Path:
@@ -149,9 +175,9 @@ class _Checker:
                 raise self.fail(f"unknown key {key!r} in {label}", table, index, key,
                                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(schema)}")
             want, _ = schema[key]
-            if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-                raise self.fail(f"{label} {key} contains a control character (a line break, tab or the like)",
-                                table, index, key, hint="config files cannot carry it safely: remove it")
+            if isinstance(value, str) and (bad := unsafe(value)):
+                raise self.fail(f"{label} {key} contains {bad}", table, index, key,
+                                hint="XML config files cannot carry it safely: remove it")
             if not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 raise self.fail(f"{label} {key} must be {want.__name__ if want is not dict else 'a table'}, "
                                 f"not {type(value).__name__}", table, index, key)
@@ -169,7 +195,12 @@ def load_spec(path: Path) -> Spec:
                         hint="pass --spec FILE, set WSO2PATCH_SPEC, or run 'wso2patch init' to write one") from None
     except OSError as e:
         raise SpecError(f"cannot read the cluster spec: {e.strerror}", where=path) from None
-    text = raw.decode("utf-8", errors="replace")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as Windows editors write one, is no content
+    except UnicodeDecodeError as e:  # replacing the bytes would put U+FFFD into a password or a host
+        line = raw[: e.start].count(b"\n") + 1
+        raise SpecError("invalid TOML: bytes that are not UTF-8", where=f"{path}:{line}",
+                        hint="save the spec as UTF-8 and rerun") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -191,6 +222,10 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         raise SpecError("the spec has no [database] table", where=path,
                         hint="add [database] with host, username and password (see 'wso2patch init')")
     db = c.table(data["database"], "database")
+    _check_host(c, db["host"], "database host", "database", None, "port")
+    if db.get("options", "").startswith("?"):
+        raise c.fail("database options start with '?', which wso2patch puts between the database name and the "
+                     "options itself", "database", None, "options", hint="remove the leading '?'")
     names = dict(DEFAULT_NAMES, **c.table(db.get("names", {}), "database.names"))
     if ("password" in db) == ("password_env" in db):
         raise c.fail("[database] needs exactly one of password and password_env", "database",
@@ -201,6 +236,10 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         if password is None:
             raise c.fail(f"password_env names ${db['password_env']}, which is not set", "database", None,
                          "password_env", hint=f"export {db['password_env']}=... and rerun")
+        if bad := unsafe(password):  # the value is a secret: name the character, never the value
+            why = " (a carriage return often comes from a file with Windows line endings)" if "\r" in password else ""
+            raise c.fail(f"password_env names ${db['password_env']}, whose value contains {bad}", "database", None,
+                         "password_env", hint=f"set {db['password_env']} without it and rerun{why}")
     port = db.get("port", 3306)
     if not 1 <= port <= 65535:
         raise c.fail(f"database port {port} is out of range 1..65535", "database", None, "port")
@@ -218,6 +257,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
                      "database.names", None, "local")
     _check_unique(c, nodes)
     _check_loopback(c, nodes)
+    _check_homes(c, nodes)
     return Spec(path=path, sha256=digest, domain=cluster.get("domain"), nodes=tuple(sorted(nodes, key=lambda n: n.id)),
                 db=Database(host=db["host"], port=port, username=db["username"], password=password,
                             options=db.get("options"), names=names))
@@ -227,8 +267,7 @@ def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
     d = c.table(raw, "node", i)
     if d["id"] < 1:
         raise c.fail(f"node id {d['id']} must be a positive integer", "node", i, "id")
-    if not _HOST.match(d["host"]):
-        raise c.fail(f"node host {d['host']!r} is not a host name or IP address", "node", i, "host")
+    _check_host(c, d["host"], f"node #{i + 1} host", "node", i, "member_port")
     offset = d.get("offset", 0)
     if not 0 <= offset <= MAX_OFFSET:
         raise c.fail(f"offset {offset} is out of range 0..{MAX_OFFSET} (ports would exceed 65535)", "node", i,
@@ -242,12 +281,24 @@ def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
     return Node(id=d["id"], host=d["host"], offset=offset, member_port=member_port, home=home)
 
 
+def _check_host(c: _Checker, host: str, what: str, table: str, index: int | None, port_key: str) -> None:
+    if split := hosts.with_port(host):
+        raise c.fail(f"{what} {host!r} includes a port", table, index, "host",
+                     hint=f"use host = \"{split[0]}\" and {port_key} = {split[1]}")
+    if why := hosts.problem(host):
+        bracketed = host.startswith("[") and host.endswith("]")
+        raise c.fail(f"{what} {host!r} is not a host name or IP address: {why}", table, index, "host",
+                     hint=f"use host = \"{host[1:-1]}\"" if bracketed else "write an IPv4 address, an IPv6 "
+                                                                         "address or a DNS name")
+
+
 def _check_unique(c: _Checker, nodes: list[Node]) -> None:
     seen: dict[object, int] = {}
     for i, n in enumerate(nodes):
+        host = hosts.key(n.host)  # one machine, however spelled: 2001:DB8::1 is 2001:db8::1, MB1 is mb1
         for key, what, field in (((n.id,), f"id {n.id}", "id"),
-                                 ((n.host, "offset", n.offset), f"host {n.host} with offset {n.offset}", "offset"),
-                                 ((n.host, "member", n.member_port), f"host {n.host} with member port "
+                                 ((host, "offset", n.offset), f"host {n.host} with offset {n.offset}", "offset"),
+                                 ((host, "member", n.member_port), f"host {n.host} with member port "
                                   f"{n.member_port}", "member_port")):
             if key in seen:
                 raise c.fail(f"nodes #{seen[key] + 1} and #{i + 1} share {what}", "node", i, field,
@@ -256,15 +307,32 @@ def _check_unique(c: _Checker, nodes: list[Node]) -> None:
             seen[key] = i
 
 
-def _loopback(host: str) -> bool:
-    return host in ("localhost", "::1", "[::1]") or host.startswith(("127.", "localhost."))
-
-
 def _check_loopback(c: _Checker, nodes: list[Node]) -> None:
     """A node announcing a loopback address cannot be reached by nodes on other hosts."""
-    if len({n.host for n in nodes}) < 2:
+    if len({hosts.key(n.host) for n in nodes}) < 2:
         return
     for i, n in enumerate(nodes):
-        if _loopback(n.host):
+        if hosts.is_loopback(n.host):
             raise c.fail(f"node {n.id} host {n.host!r} is a loopback address, but other nodes run on other hosts "
                          "and could not reach it", "node", i, "host", hint="use the node's IP address")
+
+
+def _real(home: Path) -> Path:
+    """The folder a home names: symbolic links resolved as far as they exist, '..' and a final '/' folded away."""
+    try:
+        return home.resolve()
+    except (OSError, RuntimeError):  # a looping link: check_home names it when that node is used
+        return Path(os.path.normpath(home.absolute()))
+
+
+def _check_homes(c: _Checker, nodes: list[Node]) -> None:
+    """Two nodes in one home would patch it twice, the second undoing the first (apply --all exits 0)."""
+    seen: dict[Path, int] = {}
+    for i, n in enumerate(nodes):
+        if n.home is None:
+            continue
+        real = _real(n.home)
+        if real in seen:
+            raise c.fail(f"nodes #{seen[real] + 1} and #{i + 1} share the home {real}", "node", i, "home",
+                         hint="every node needs its own product home: unpack the product once per node")
+        seen[real] = i

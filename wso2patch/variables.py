@@ -13,14 +13,14 @@ PATTERNS = ("db.name.{kind}", "db.url.{kind}")  # one name per database kind
 
 # Always present in a node's values.
 NODE: frozenset[str] = frozenset({
-    "node.id", "node.host", "node.offset", "node.member_port", "node.https_port",
+    "node.id", "node.host", "node.url_host", "node.offset", "node.member_port", "node.https_port",
     "db.host", "db.port", "db.username", "db.password",
     *(pattern.format(kind=kind) for pattern in PATTERNS for kind in DB_KINDS),
 })
 # Present only when the spec sets them: an op using one must be guarded by `when` naming it.
 OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options"})
 # One row per peer, only inside `replace_children` with `for_each = "peer"` (merged over the node's values).
-PEER: frozenset[str] = frozenset({"peer.id", "peer.host", "peer.member_port"})
+PEER: frozenset[str] = frozenset({"peer.id", "peer.host", "peer.url_host", "peer.member_port"})
 KNOWN: frozenset[str] = NODE | OPTIONAL
 
 

@@ -196,7 +196,8 @@ public class PropsOracle {
                     continue;
                 }
                 StringBuilder sb = new StringBuilder("OK");
-                for (String k : p.stringPropertyNames()) sb.append(' ').append(enc(k)).append(':').append(enc(p.getProperty(k)));
+                for (String k : p.stringPropertyNames())
+                    sb.append(' ').append(enc(k)).append(':').append(enc(p.getProperty(k)));
                 out.println(sb);
             } else {
                 Properties p = new Properties();
@@ -222,7 +223,7 @@ public class PropsOracle {
 """
 
 
-def _units(s: str) -> str:
+def units(s: str) -> str:
     return "u" + s.encode("utf-16-be", "surrogatepass").hex()
 
 
@@ -244,16 +245,21 @@ class Oracle:
         return dict(pair.split(":") for pair in answer.split()[1:])
 
     def store(self, key: str, value: str) -> str:
-        return bytes.fromhex(self.ask(f"S {_units(key)} {_units(value)}")).decode("latin-1")
+        return bytes.fromhex(self.ask(f"S {units(key)} {units(value)}")).decode("latin-1")
 
 
 def _ours(text: str) -> dict[str, str] | None:
     got = java_load(text)
-    return None if got is None else {_units(k): _units(v) for k, v in got.items()}
+    return None if got is None else {units(k): units(v) for k, v in got.items()}
 
 
 @pytest.fixture(scope="module")
 def java(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oracle]:
+    yield from start_oracle(tmp_path_factory)
+
+
+def start_oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oracle]:
+    """Compile and start the Java side once per module; it ends when its stdin closes."""
     if not (shutil.which("javac") and shutil.which("java")):
         pytest.skip("javac/java not on PATH: the decoder is checked against real Java only where a JDK is installed")
     src = Path(tmp_path_factory.mktemp("oracle")) / "PropsOracle.java"
@@ -269,7 +275,7 @@ def java(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oracle]:
 
 @pytest.mark.parametrize(("text", "want"), [pytest.param(t, w, id=i) for i, t, w in CASES])
 def test_hand_picked_cases_match_java(java: Oracle, text: str, want: dict[str, str] | None) -> None:
-    assert java.load(text) == (None if want is None else {_units(k): _units(v) for k, v in want.items()})
+    assert java.load(text) == (None if want is None else {units(k): units(v) for k, v in want.items()})
 
 
 @given(st.one_of(soup, props_file()))

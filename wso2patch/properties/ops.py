@@ -6,12 +6,15 @@ Every result is read back with the Java-faithful reader and must hold exactly th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from wso2patch.errors import ConfigError, InternalError
 from wso2patch.ops import Outcome
 from wso2patch.properties.escapes import escape, join_surrogates
-from wso2patch.properties.reader import Comment, Entry, PropFile, parse
+from wso2patch.properties.reader import Comment, Entry, PropFile, parse, trailing_break
+
+_CONTINUATIONS = re.compile(r"(\\(\r\n|\r|\n)[ \t\f]*)+\Z")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def apply_prop_op(text: str | None, op: PropOp, *, where: str = "<properties>") 
         value = join_surrogates(op.value)
         if hits and hits[-1].value == value:
             return text, "already"
-        new = _set(pf, hits[-1], value) if hits else _insert(pf, key, value)
+        new = _set(pf, hits[-1], value) if hits else _insert(pf, key, value, where)
         want[key] = value
     if parse(new, where=where).load() != want:  # a bug here must never reach a file
         raise InternalError(f"editing {op.key!r} would change other entries", where=where,
@@ -65,9 +68,15 @@ def apply_prop_op(text: str | None, op: PropOp, *, where: str = "<properties>") 
 
 def _set(pf: PropFile, e: Entry, value: str) -> str:
     a, b = e.value_span
+    # a dangling continuation (a backslash, then a blank line) keeps its line break: the blank line stays blank
+    tail = re.search(r"(\r\n|\r|\n)[ \t\f]*\Z", pf.text[a:b])
+    b = a + tail.start() if tail else b
+    new = escape(value, key=False)
+    if not new:  # nothing may be left continuing from the separator: "\\\r" would take the "\n" after it
+        a = e.sep_span[0] + len(_CONTINUATIONS.sub("", pf.text[e.sep_span[0] : a]))
     # a key-only line ("flag") has no separator: without one the value would run into the key
-    sep = "" if e.sep_span[1] > e.sep_span[0] else "="
-    return pf.text[:a] + sep + escape(value, key=False) + pf.text[b:]
+    sep = "" if a > e.sep_span[0] else "="
+    return pf.text[:a] + sep + new + pf.text[b:]
 
 
 def _remove(pf: PropFile, hits: list[Entry]) -> str:
@@ -87,7 +96,7 @@ def _remove(pf: PropFile, hits: list[Entry]) -> str:
     return text
 
 
-def _insert(pf: PropFile, key: str, value: str) -> str:
+def _insert(pf: PropFile, key: str, value: str, where: str) -> str:
     text = pf.text
     twin = _twin(pf, key)
     layout = pf.entries[-1] if pf.entries else None
@@ -99,14 +108,20 @@ def _insert(pf: PropFile, key: str, value: str) -> str:
         indent, stop, end = text[layout.start : layout.key_span[0]], layout.value_span[1], layout.end
         sep = next((_sep(text, e) for e in reversed(pf.entries) if _sep(text, e)), "")
     else:
-        indent, sep, stop, end = "", "", len(text), len(text)
+        indent, sep, stop, end = "", "", len(text) - trailing_break(text), len(text)
     indent = indent if not indent.strip(" \t\f") else ""  # a backslash-only line before the key is no indent
+    if not key and not sep.strip(" \t\f"):
+        sep = "="  # an empty key needs a visible separator: a line that starts with blanks skips them
     line = indent + escape(key, key=True) + (sep or "=") + escape(value, key=False)
     if not text:
         return line + "\n"
     eol = text[stop:end] or _nearest_break(text, end)
     # after a last line that ends in a continuation backslash (at the end of the file), a blank line ends it first
     blank = eol if twin is None and layout is not None and _dangling(text[layout.start : stop]) else ""
+    if blank and layout is not None and layout.key_span[0] == layout.value_span[0]:
+        raise ConfigError("a line that holds only a backslash, which Java reads as an empty key only while it ends "
+                          "the file: a new line after it would drop that key", where=f"{where}:{layout.line}:1",
+                          hint="remove that line by hand, then rerun")
     if end > stop:  # the anchor has a line break: the new line goes after it, with the same break
         return text[:end] + blank + line + eol + text[end:]
     return text + blank + eol + line  # no final line break before: none after

@@ -77,7 +77,7 @@ def line_col(text: str, pos: int) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
-def _trailing_break(text: str) -> int:
+def trailing_break(text: str) -> int:
     return 2 if text.endswith("\r\n") else 1 if text.endswith(("\r", "\n")) else 0
 
 
@@ -108,7 +108,7 @@ def _logical_lines(text: str, comments: list[Comment]) -> Iterator[tuple[list[st
                     return
                 if backslash:  # a backslash at the very end of the file is dropped
                     del chars[-1], offs[-1]
-                yield chars, offs, first, n - _trailing_break(text), n
+                yield chars, offs, first, n - trailing_break(text), n
                 return
             c = text[i]
             i += 1

@@ -3,6 +3,9 @@
 The scanner is a line-by-line port of `java.util.Properties.load(InputStream)` as in JDK 9 to 25 (LineReader.readLine,
 load0, loadConvert), so the decoded keys and values are exactly what Java puts in the table. The text is the file's
 bytes decoded as ISO-8859-1, as Java reads them: every byte is one character, so bytes round-trip exactly.
+JDK 8 (which Carbon 4.4 runs on) reads the same except in three freak cases: a '#' right after a backslash-only
+line is content there, a comment ending in a backslash changes how a backslash-only line after it reads, and a \\uXXXX
+cut short at the end of a value reads stale characters instead of failing.
 """
 
 from __future__ import annotations

@@ -191,6 +191,33 @@ def test_compare_shows_only_expected_differences_then_flags_a_hand_edit(cli: Cli
     assert r.exit_code == 1 and "unexpected differences (1)" in r.stdout and "80" in r.stdout
 
 
+def test_compare_hashes_secrets_where_they_sit(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    """KeyPassword, a keystorePass attribute, <Property name="ConnectionPassword">, <Password> and a URL's
+    password= are compared by hash and never printed; their keys are."""
+    _, h1, h2 = applied
+    for home, side in ((h1, "A"), (h2, "B")):
+        edit(home / CARBON, b"<KeyPassword>wso2carbon</KeyPassword>", f"<KeyPassword>Key-S3cret-{side}</KeyPassword>"
+             .encode())
+        edit(home / CARBON, b"<KeyStore>", f'<KeyStore keystorePass="Attr-S3cret-{side}">'.encode())
+        edit(home / USERMGT, b"<Password>admin</Password>", f"<Password>Admin-S3cret-{side}</Password>".encode())
+        edit(home / USERMGT, b"<AdminRole>admin</AdminRole>", b"<AdminRole>admin</AdminRole>\n            "
+             + f'<Property name="ConnectionPassword">Conn-S3cret-{side}</Property>'.encode())
+        edit(home / DS, b"/REGISTRY_DB?autoReconnect=true<", f"/REGISTRY_DB?autoReconnect=true&amp;password=Url-S3cret-"
+             f"{side}<".encode())
+    r = cli("compare", h1, h2, "--json")
+    assert r.exit_code == 1
+    rows = {x["key"]: x for x in json.loads(r.stdout)["nodes"][1]["rows"]}
+    keys = ["carbon.Security.KeyStore.KeyPassword", "carbon.Security.KeyStore.@keystorePass",
+            "user-mgt.Realm.Configuration.AdminUser.Password",
+            "user-mgt.Realm.Configuration.Property[ConnectionPassword]"]
+    for key in keys:
+        a, b = rows[key][str(h1)], rows[key][str(h2)]
+        assert a.startswith("sha256:") and b.startswith("sha256:") and a != b, key
+    assert rows["datasources[jdbc/WSO2RegistryDB].url"][str(h1)].endswith("&password=********")
+    human = cli("compare", h1, h2).stdout
+    assert "S3cret" not in r.stdout + human and "carbon.Security.KeyStore.KeyPassword" in human
+
+
 # --- status and apply --all ---------------------------------------------------------------------------------
 def test_apply_all_and_status_for_every_node(cli: Cli, cluster: Cluster) -> None:
     spec, h1, _ = cluster(FIXTURES / "mb-home")

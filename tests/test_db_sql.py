@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -44,3 +45,32 @@ def test_db_sql_golden(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_db_sql_refuses_an_unknown_server(cli: Cli) -> None:
     assert cli("db", "sql", "--server", "oracle").exit_code == 2
+
+
+def _sql(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str, home: str, *extra: str) -> str:
+    spec = tmp_path / "wso2patch.toml"
+    spec.write_text(SPEC.replace('"not-in-the-output"', f'"{password}"'), encoding="utf-8")
+    monkeypatch.chdir(REPO)
+    r = cli("db", "sql", "--spec", spec, "--home", f"fixtures/{home}", *extra)
+    assert r.exit_code == 0, r.output
+    return str(r.stdout)
+
+
+def test_a_password_equal_to_the_user_name_masks_only_the_literal(cli: Cli, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _sql(cli, tmp_path, monkeypatch, "regadmin", "mb-home")  # the starter spec's regadmin / regadmin
+    assert "CREATE USER IF NOT EXISTS 'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY '********';" in out
+    assert "GRANT ALL PRIVILEGES ON `REGISTRY_DB`.* TO 'regadmin'@'%';" in out
+    doc = json.loads(_sql(cli, tmp_path, monkeypatch, "regadmin", "mb-home", "--json"))
+    assert "'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY '********'" in doc["nodes"][0]["text"]
+    shown = _sql(cli, tmp_path, monkeypatch, "regadmin", "mb-home", "--show-secrets")
+    assert "'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY 'regadmin';" in shown
+
+
+def test_a_password_that_is_a_common_word_masks_only_the_literal(cli: Cli, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _sql(cli, tmp_path, monkeypatch, "mysql", "carbon-home", "--server", "mysql5.7")
+    assert "SOURCE fixtures/carbon-home/dbscripts/mysql5.7.sql;" in out and "server MySQL 5.7" in out
+    assert "IDENTIFIED BY '********';" in out and "'mysql'" not in out
+    out = _sql(cli, tmp_path, monkeypatch, "mysql", "mb-home")
+    assert "SOURCE fixtures/mb-home/dbscripts/mb-store/mysql-mb.sql;" in out

@@ -9,6 +9,7 @@ from pathlib import Path
 from wso2patch.dbserver import Endpoint, Server
 from wso2patch.errors import DatabaseError
 from wso2patch.plan import read_config
+from wso2patch.secrets import mask_url as mask_url  # re-exported: check --db prints each URL through it
 from wso2patch.xmlio import Doc
 
 DATASOURCES = "repository/conf/datasources/master-datasources.xml"
@@ -50,10 +51,6 @@ def read_datasources(home: Path) -> list[DataSource]:
                               password=(pw.text or "") if pw is not None else "", vault=vault,
                               validation_query=(conf.findtext("validationQuery") or "SELECT 1").strip()))
     return out
-
-
-def mask_url(url: str) -> str:
-    return re.sub(r"(?i)(password=)[^&;]*", r"\1********", url)
 
 
 def check(ds: DataSource, timeout: float = 5) -> Result:

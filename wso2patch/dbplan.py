@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Literal
 
 from wso2patch.errors import SpecError
+from wso2patch.secrets import MASK
 from wso2patch.spec import Spec
 from wso2patch.sqlscript import Script, load_script
 
 Flavour = Literal["mysql5.7", "mysql8", "mariadb"]
 FLAVOURS: tuple[Flavour, ...] = ("mysql5.7", "mysql8", "mariadb")
-MASK = "********"
 CARBON_SCRIPT = "dbscripts/mysql.sql"
 CARBON_SCRIPT_57 = "dbscripts/mysql5.7.sql"
 MB_SCRIPT = "dbscripts/mb-store/mysql-mb.sql"
@@ -94,7 +94,7 @@ def create_db_sql(database: str) -> str:
 
 def render_sql(spec: Spec, home: Path, flavour: Flavour, *, show_secrets: bool = False) -> str:
     ts = targets(spec, home, flavour)
-    password = spec.db.password if show_secrets else MASK
+    password = spec.db.password if show_secrets else MASK  # masked where it is rendered: the literal only
     names = {"mysql5.7": "MySQL 5.7", "mysql8": "MySQL 8.0+", "mariadb": "MariaDB 10.2+"}
     lines = [
         f"-- wso2patch db sql for the cluster in {spec.path.name}, home {home}, server {names[flavour]}",

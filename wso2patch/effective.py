@@ -3,8 +3,9 @@
 `datasources[jdbc/WSO2RegistryDB].url`: what `check` reasons about and `compare` diffs.
 
 Siblings are keyed by what identifies them (a `name` attribute, a mount's path, a datasource's
-JNDI name), so two nodes' keys line up. Passwords are replaced by a short hash: comparable,
-never printed.
+JNDI name), so two nodes' keys line up. Secrets (wso2patch.secrets: `<password>`, `<KeyPassword>`,
+`<Property name="ConnectionPassword">`, a `keystorePass` attribute, `password=` in a URL) are replaced by a
+short hash where they sit: comparable, never printed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from wso2patch.edits import text_value
 from wso2patch.ops import elements
 from wso2patch.plan import read_config
+from wso2patch.secrets import is_secret_name, mask_text
 from wso2patch.xmlio import Doc, Node
 
 FILES = {
@@ -47,10 +49,13 @@ class Effective:
         return value if isinstance(value, list) else []
 
 
-def _hidden(key: str, value: str) -> str:
-    if key.lower().endswith(".password") and value:
-        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12]
-    return value
+def _hash(secret: str) -> str:
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def _hidden(value: str, secret: bool) -> str:
+    """A secret value as its hash; any other value with its secret parts (a URL's password=) hashed."""
+    return (_hash(value) if value else value) if secret else mask_text(value, _hash)
 
 
 def _segment(el: Node, counts: Counter[str], seen: Counter[str]) -> str:
@@ -73,15 +78,16 @@ def _walk(el: Node, prefix: str, out: dict[str, Value]) -> None:
     for k in kids:
         segment = _segment(k, counts, seen)
         path = f"{prefix}.{segment}"
+        secret = is_secret_name(str(k.tag)) or is_secret_name(k.get("name") or "")  # <Property name="...Password">
         for name, value in k.attrib.items():
             # the attribute that keys the segment is in the key already; namespaced ones (secure-vault
             # aliases) are not configuration values
             if "}" not in name and f"[{value}]" != segment.removeprefix(str(k.tag)):
-                out[f"{path}.@{name}"] = value
+                out[f"{path}.@{name}"] = _hidden(value, is_secret_name(name) or (secret and name == "value"))
         if elements(k):
             _walk(k, path, out)
         else:
-            out[path] = _hidden(path, (text_value(k) or "").strip())  # <Offset><!-- c -->3</Offset> is 3
+            out[path] = _hidden((text_value(k) or "").strip(), secret)  # <Offset><!-- c -->3</Offset> is 3
 
 
 def _datasources(doc: Doc, eff: Effective) -> None:

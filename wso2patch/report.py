@@ -8,7 +8,6 @@ JSON schema "wso2patch/1": {"schema", "command", "exit_code", "status", "nodes":
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,23 +21,11 @@ from wso2patch.diff import file_diff
 from wso2patch.errors import Wso2PatchError
 from wso2patch.patchset import Patch
 from wso2patch.plan import Plan
+from wso2patch.secrets import mask_diff, mask_text
 from wso2patch.txn import Transaction
 
 SCHEMA = "wso2patch/1"
-MASK = "********"
 _STYLE = {"+": "green", "-": "red", "@": "cyan"}
-_SECRETS = [  # where passwords show up in what we print: XML elements, JDBC URLs, SQL
-    (re.compile(r"(<password\b[^>]*>)([^<]+)(</password>)"), rf"\g<1>{MASK}\g<3>"),
-    (re.compile(r"(?:<!\[CDATA\[)?[^\s<>]+(</password>)"), rf"{MASK}\g<1>"),  # parser messages quote fragments
-    (re.compile(r"(?i)(password=)([^&;\s<\"']+)"), rf"\g<1>{MASK}"),
-    (re.compile(r"(?i)(IDENTIFIED (?:WITH \w+ )?BY ')((?:[^'\\]|\\.|'')*)(')"), rf"\g<1>{MASK}\g<3>"),
-]
-
-
-def mask(text: str) -> str:
-    for pattern, repl in _SECRETS:
-        text = pattern.sub(repl, text)
-    return text
 
 
 def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str, Any]:
@@ -47,7 +34,7 @@ def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str,
         entry: dict[str, Any] = {"path": f.rel, "changed": f.changed,
                                  "operations": [asdict(r) for r in f.results]}
         if with_diff and f.changed:
-            entry["diff"] = file_diff(f) if reveal else mask(file_diff(f))
+            entry["diff"] = file_diff(f) if reveal else mask_diff(file_diff(f))
         files.append(entry)
     copies = [{"path": c.rel, "changed": c.changed, "bytes": len(c.new), "new": c.old is None} for c in plan.copies]
     return {"node": plan.node, "home": str(plan.home), "files": files, "copies": copies,
@@ -65,22 +52,13 @@ class Report:
     status: str = "ok"
     exit_code: int = 0
     warnings: list[str] = field(default_factory=list)
-    secrets: set[str] = field(default_factory=set)
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
 
     # --- human output (suppressed in JSON mode) ----------------------------------------------------
     def clean(self, text: str) -> str:
-        if self.reveal:
-            return text
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return mask(text)
-
-    def keep_secret(self, secret: str) -> None:
-        """A password the output must never show, wherever it turns up (parser messages quote files)."""
-        if len(secret) >= 4:  # shorter strings would mask ordinary words
-            self.secrets.add(secret)
+        """Secrets masked where they sit (wso2patch.secrets), never by searching for a known password."""
+        return text if self.reveal else mask_text(text)
 
     def say(self, message: str, *, style: str | None = None, stderr: bool = False) -> None:
         if not self.json_mode:
@@ -89,11 +67,13 @@ class Report:
     def show_text_diff(self, text: str) -> None:
         if self.json_mode:
             return
+        if not self.reveal:
+            text = mask_diff(text)
         if not self.out.is_terminal:  # no colours to add: rich's rendering would only cost time
-            self.out.file.write(self.clean(text))
+            self.out.file.write(text)
             return
         out = Text()  # one print per file: rich's per-call overhead dominated large diffs
-        for line in self.clean(text).splitlines(keepends=True):
+        for line in text.splitlines(keepends=True):
             out.append(line, style="bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], ""))
         self.out.print(out, end="", crop=False)
 

@@ -12,6 +12,11 @@ from wso2patch import txn
 from wso2patch.errors import DriftError, WriteError
 
 
+def conf(rel: str) -> bool:
+    """The files these tests manage."""
+    return rel.startswith("repository/conf/")
+
+
 def home(tmp_path: Path) -> Path:
     conf = tmp_path / "home/repository/conf"
     conf.mkdir(parents=True)
@@ -33,14 +38,14 @@ def contents(h: Path) -> list[bytes]:
 def test_commit_backs_up_records_hashes_and_rollback_restores(tmp_path: Path) -> None:
     h = home(tmp_path)
     before = contents(h)
-    tx = txn.commit(h, changes(h), node=1, spec=None, spec_sha=None)
+    tx = txn.commit(h, changes(h), managed=conf, node=1, spec=None, spec_sha=None)
     assert tx.state == "committed" and contents(h)[0] == b"<a>new</a>\n"
     rec = tx.files[0]
     assert (h / ".wso2patch" / rec.backup).read_bytes() == before[0]
     assert rec.before == jr.sha256(before[0]) and rec.after == jr.sha256(b"<a>new</a>\n")
-    assert txn.rollback(h) != []
+    assert txn.rollback(h, managed=conf) != []
     assert contents(h) == before
-    assert txn.rollback(h) == []
+    assert txn.rollback(h, managed=conf) == []
 
 
 def test_a_failed_write_puts_back_the_files_already_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,7 +60,7 @@ def test_a_failed_write_puts_back_the_files_already_written(tmp_path: Path, monk
 
     monkeypatch.setattr(jr, "atomic_write", failing)
     with pytest.raises(WriteError, match="c.xml: cannot write: No space left on device"):
-        txn.commit(h, changes(h), node=1, spec=None, spec_sha=None)
+        txn.commit(h, changes(h), managed=conf, node=1, spec=None, spec_sha=None)
     assert contents(h) == before
     assert not (h / ".wso2patch/journal.json").exists()  # a transaction that changed nothing leaves no trace
     assert not (h / ".wso2patch/backups").exists() and not (h / ".wso2patch/after").exists()
@@ -68,7 +73,7 @@ def test_a_read_only_directory_fails_before_any_file_changes(tmp_path: Path) -> 
     (h / "repository/conf").chmod(0o555)
     try:
         with pytest.raises(WriteError):
-            txn.commit(h, changes(h), node=1, spec=None, spec_sha=None)
+            txn.commit(h, changes(h), managed=conf, node=1, spec=None, spec_sha=None)
     finally:
         (h / "repository/conf").chmod(0o755)
 
@@ -78,31 +83,31 @@ def test_commit_refuses_files_changed_since_the_plan(tmp_path: Path) -> None:
     planned = changes(h)
     (h / "repository/conf/b.xml").write_bytes(b"<b>edited</b>\n")
     with pytest.raises(WriteError, match="changed on disk since the plan"):
-        txn.commit(h, planned, node=1, spec=None, spec_sha=None)
+        txn.commit(h, planned, managed=conf, node=1, spec=None, spec_sha=None)
     assert contents(h)[0] == b"<a>old</a>\n"
 
 
 def test_rollback_refuses_drift(tmp_path: Path) -> None:
     h = home(tmp_path)
-    txn.commit(h, changes(h), node=1, spec=None, spec_sha=None)
+    txn.commit(h, changes(h), managed=conf, node=1, spec=None, spec_sha=None)
     (h / "repository/conf/b.xml").unlink()
     with pytest.raises(DriftError, match="repository/conf/b.xml"):
-        txn.rollback(h)
-    assert txn.rollback(h, force=True) != []
+        txn.rollback(h, managed=conf)
+    assert txn.rollback(h, managed=conf, force=True) != []
     assert contents(h)[1] == b"<b>old</b>\n"
 
 
 def test_recover_undoes_a_transaction_left_pending_by_a_killed_process(tmp_path: Path) -> None:
     h = home(tmp_path)
     before = contents(h)
-    tx = txn.commit(h, changes(h), node=1, spec=None, spec_sha=None)
-    journal = jr.Journal(h)
+    tx = txn.commit(h, changes(h), managed=conf, node=1, spec=None, spec_sha=None)
+    journal = jr.Journal(h, conf)
     tx.state = "pending"  # as if killed after swapping two of three files
     journal.save([tx])
     (h / "repository/conf/c.xml").write_bytes(before[2])
-    assert [t.id for t in txn.recover(h)] == [tx.id]
+    assert [t.id for t in txn.recover(h, managed=conf)] == [tx.id]
     assert contents(h) == before
-    assert journal.load()[0].state == "recovered" and txn.recover(h) == []
+    assert journal.load()[0].state == "recovered" and txn.recover(h, managed=conf) == []
 
 
 def test_an_unreadable_journal_is_a_clear_error(tmp_path: Path) -> None:
@@ -110,4 +115,4 @@ def test_an_unreadable_journal_is_a_clear_error(tmp_path: Path) -> None:
     (h / ".wso2patch").mkdir()
     (h / ".wso2patch/journal.json").write_text("{not json")
     with pytest.raises(Exception, match="unreadable journal"):
-        txn.rollback(h)
+        txn.rollback(h, managed=conf)

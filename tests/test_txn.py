@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wso2patch import journal as jr
 from wso2patch import txn
+from wso2patch.entries import parse
 from wso2patch.errors import DriftError, WriteError
 
 
@@ -116,3 +120,59 @@ def test_an_unreadable_journal_is_a_clear_error(tmp_path: Path) -> None:
     (h / ".wso2patch/journal.json").write_text("{not json")
     with pytest.raises(Exception, match="unreadable journal"):
         txn.rollback(h, managed=conf)
+
+
+# --- the journal's entries are checked when read: another user may have written them ------------------------------
+GOOD_ID = "20240102T030405Z-1"
+SHA_A = "a" * 64
+
+
+def journal_with(**change: Any) -> bytes:
+    """A valid one-transaction journal, with the first file's fields (or, for tx_*, the transaction's) changed."""
+    f = {"path": "repository/conf/a.xml", "before": SHA_A, "after": SHA_A, "backup": f"backups/{GOOD_ID}/repository/"
+         "conf/a.xml", "snapshot": f"after/{GOOD_ID}/repository/conf/a.xml"}
+    tx: dict[str, Any] = {"id": GOOD_ID, "time": "2024-01-02T03:04:05+00:00", "node": 1, "spec": "/s.toml",
+                          "spec_sha256": SHA_A, "state": "committed", "files": [f], "patches": ["p"]}
+    for key, value in change.items():
+        (tx if key.startswith("tx_") else f)[key.removeprefix("tx_")] = value
+    return json.dumps({"version": 1, "transactions": [tx]}).encode()
+
+
+def test_a_valid_journal_reads_back_as_written(tmp_path: Path) -> None:
+    (tx,) = parse(journal_with(), conf)
+    assert tx.id == GOOD_ID and tx.files[0].path == "repository/conf/a.xml" and tx.state == "committed"
+    (new,) = parse(journal_with(before=None, backup="", snapshot=""), conf)  # a file the transaction created
+    assert new.files[0].before is None
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"path": "/etc/passwd"}, "not a relative path inside the home"),
+    ({"path": "repository/conf/../../../etc/x"}, "not a relative path inside the home"),
+    ({"path": "repository//conf/a.xml"}, "not a relative path inside the home"),
+    ({"path": "./repository/conf/a.xml"}, "not a relative path inside the home"),
+    ({"path": ".wso2patch/journal.json"}, "not a relative path inside the home"),
+    ({"path": "repository/conf/a\nb.xml"}, "not a relative path inside the home"),
+    ({"path": 7}, "not a relative path inside the home"),
+    ({"path": "bin/wso2server.sh"}, "not a file wso2patch writes"),
+    ({"backup": "backups/other/repository/conf/a.xml"}, "backup 'backups/other/"),
+    ({"before": None}, "backup 'backups/"),  # a file that did not exist has no backup
+    ({"snapshot": "../after"}, "snapshot '../after'"),
+    ({"after": "not-a-hash"}, "after 'not-a-hash' is not a sha256"),
+    ({"tx_id": "../../x"}, "id '../../x' is not a wso2patch transaction id"),
+    ({"tx_node": True}, "node True is not a number"),
+    ({"tx_state": "done"}, "state 'done' is not one of"),
+    ({"tx_time": "\x1b[2J"}, "time or spec is not printable"),
+    ({"tx_patches": "p"}, "patches is not a list"),
+    ({"tx_files": {}}, "files is not a list"),
+    ({"extra": 1}, "unknown fields ['extra']"),
+])
+def test_a_malformed_or_unsafe_entry_is_refused_naming_it(change: dict[str, Any], says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        parse(journal_with(**change), conf)
+
+
+def test_two_transactions_with_one_id_are_refused() -> None:
+    data = json.loads(journal_with())
+    data["transactions"] *= 2
+    with pytest.raises(ValueError, match="same id"):
+        parse(json.dumps(data).encode(), conf)

@@ -89,7 +89,13 @@ class StateDir:
     def walk(self, rel: str = "", *, create: bool = False) -> Iterator[list[int]]:
         """Descriptors of the home, .wso2patch and each folder down to .wso2patch/rel, opened one by one;
         the list stops short when a folder is absent (and not to be created)."""
-        fds = [os.open(self.home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+        try:
+            fds = [os.open(self.home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+        except (FileNotFoundError, NotADirectoryError):
+            if create:
+                raise
+            yield []  # no home: nothing in it either (the commands say what is wrong with the home)
+            return
         try:
             parts = [p for p in rel.split("/") if p]
             for i, name in enumerate([STATE_DIR, *parts]):

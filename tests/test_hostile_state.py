@@ -28,6 +28,7 @@ from tests.test_bad_inputs import (
     REGISTRY,
     Case,
     Env,
+    apply1,
     apply_ok,
     check_error,
     console_script,
@@ -260,15 +261,23 @@ def part_link(part: str) -> Callable[[Env], list[str | Path]]:
     def setup(env: Env) -> list[str | Path]:
         state_dir(env).mkdir()
         (state_dir(env) / part).symlink_to(env.tmp / "outside" / "files")
-        return ["apply", "--node", "1", "--spec", env.spec, "--yes"]
+        return apply1(env)
 
     return setup
 
 
-def journal_link(env: Env) -> list[str | Path]:
-    state_dir(env).mkdir()
-    journal(env).symlink_to(victim(env, "journal.json"))
-    return ["apply", "--node", "1", "--spec", env.spec, "--yes"]
+def journal_is(make: Callable[[Path, Env], None],
+               command: Callable[[Env], list[str | Path]]) -> Callable[[Env], list[str | Path]]:
+    def setup(env: Env) -> list[str | Path]:
+        state_dir(env).mkdir()
+        make(journal(env), env)
+        return command(env)
+
+    return setup
+
+
+def link_to_victim_journal(p: Path, env: Env) -> None:
+    p.symlink_to(victim(env, "journal.json"))
 
 
 def backup_link(env: Env) -> list[str | Path]:
@@ -316,7 +325,7 @@ def driver_jar_link(env: Env) -> list[str | Path]:
     """The driver jar's name in lib/ is a link to root's file: apply would back it up and replace it."""
     (env.home1 / LIB).mkdir(parents=True)
     (env.home1 / LIB / JAR).symlink_to(victim(env, "victim.jar"))
-    return ["apply", "--node", "1", "--spec", env.spec, "--yes", "--jdbc-driver", fake_jar(env.tmp / JAR)]
+    return apply1(env, "--jdbc-driver", fake_jar(env.tmp / JAR))
 
 
 def driver_dir_outside(env: Env) -> list[str | Path]:
@@ -352,7 +361,7 @@ CASES: list[Case] = [
     Case("journal-dotdot-path-history", then(dotdot, history1), CONFIG_ERR, journal_says("'../outside/victim'")),
     Case("journal-dotdot-path-diff", then(dotdot, diff1), CONFIG_ERR, journal_says("'../outside/victim'")),
     Case("journal-dotdot-path-status", then(dotdot, status1), CONFIG_ERR, journal_says("'../outside/victim'")),
-    Case("journal-dotdot-path-apply", then(dotdot, lambda e: ["apply", "--node", "1", "--spec", e.spec, "--yes"]),
+    Case("journal-dotdot-path-apply", then(dotdot, apply1),
          CONFIG_ERR, journal_says("'../outside/victim'")),
     Case("journal-absolute-path-recover", then(absolute, recover1), CONFIG_ERR,
          journal_says("/outside/victim'", "not a relative path inside the home")),
@@ -370,8 +379,13 @@ CASES: list[Case] = [
     Case("lock-hardlink-rollback", lock_is(lambda p, e: os.link(victim(e), p)), CONFIG_ERR,
          refused("lock", "has other hard links")),
     Case("lock-fifo-rollback", lock_is(lambda p, e: os.mkfifo(p)), CONFIG_ERR, refused("lock", "is not a plain file")),
-    Case("journal-symlink-apply", journal_link, CONFIG_ERR, journal_says("journal.json is a symbolic link")),
-    Case("state-dir-symlink-apply", state_dir_link(lambda e: ["apply", "--node", "1", "--spec", e.spec, "--yes"]),
+    Case("journal-symlink-apply", journal_is(link_to_victim_journal, apply1), CONFIG_ERR,
+         journal_says("journal.json is a symbolic link")),
+    Case("journal-symlink-rollback", journal_is(link_to_victim_journal, rollback1), CONFIG_ERR,
+         journal_says("journal.json is a symbolic link")),
+    Case("journal-fifo-status", journal_is(lambda p, e: os.mkfifo(p), status1), CONFIG_ERR,
+         journal_says("journal.json is not a regular file")),
+    Case("state-dir-symlink-apply", state_dir_link(apply1),
          CONFIG_ERR, journal_says(".wso2patch is a symbolic link")),
     Case("state-dir-symlink-history", state_dir_link(history1), CONFIG_ERR,
          journal_says(".wso2patch is a symbolic link")),

@@ -62,8 +62,8 @@ def _open_lock(state: StateDir, folder: int) -> int | None:
 def locked(home: Path) -> Iterator[None]:
     """One writer per home: an flock on .wso2patch/lock, released by the kernel when the holder dies.
     A second writer fails at once, naming the holder's pid, and leaves the holder's lock file alone. Only the
-    holder removes the lock file, and only while holding it; whoever then locks the removed file sees that it
-    is no longer the one named lock, and starts again."""
+    holder removes the lock file, as it releases it (still holding it); whoever then locks the removed file sees
+    that it is no longer the one named lock, and starts again."""
     state = StateDir(home)
     for _ in range(20):
         with contextlib.ExitStack() as stack:
@@ -90,10 +90,10 @@ def locked(home: Path) -> Iterator[None]:
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             try:
                 yield
-            finally:
-                if not _exists(folder, JOURNAL):  # nothing was recorded: leave no trace (we still hold the lock)
-                    with contextlib.suppress(OSError):
-                        os.unlink(LOCK, dir_fd=folder)
+            finally:  # the lock file lives only while held: a run, even a refused one, leaves none behind
+                with contextlib.suppress(OSError):
+                    os.unlink(LOCK, dir_fd=folder)
+                    if not _exists(folder, JOURNAL):  # nothing was recorded: leave no .wso2patch either
                         os.rmdir(STATE_DIR, dir_fd=home_fd)
             return
     raise BusyError("the lock file keeps being removed and created again", where=state.path / LOCK,

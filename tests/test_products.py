@@ -180,6 +180,7 @@ def test_unsupported_product_refused(tmp_path: Path, key: str, name: str, versio
     home = product_home(tmp_path, key, name, version)
     product = detect(home)
     assert not product.supported and product.name == name and product.version == version
+    assert product.key == ("unknown" if key == "DSS" else key.lower()) and product.server_key == key
     with pytest.raises(HomeError) as e:
         detect_supported(home)
     one_line(e.value, str(home), f"{name} {version} (ServerKey {key}) is not supported", SUPPORTED)
@@ -488,3 +489,10 @@ def test_wso2_as_a_file_holds_no_profiles(tmp_path: Path) -> None:
     (home / "wso2").mkdir()
     (home / "wso2/components").mkdir()  # the stock wso2/ also holds components/, lib/, tmp/: no carbon.xml, no profile
     assert detect(home).profiles == ("integrator",)
+
+
+def test_a_hand_edited_server_key_is_no_known_product(tmp_path: Path) -> None:
+    """ServerKey is case-sensitive: 'mb' is not MB, and no patch for "mb" may apply to it."""
+    product = detect(product_home(tmp_path, "mb", "WSO2 Message Broker", "3.2.0"))
+    assert (product.key, product.supported) == ("unknown", False)
+    assert not applies(product, ["mb", "ei:broker", "esb"])

@@ -32,6 +32,7 @@ from wso2patch.xmlio import Doc
 CARBON = "carbon.xml"
 DEPLOYMENT = "deployment.toml"
 MAX_WSO2_ENTRIES = 1000  # a stock EI wso2/ folder holds about 8; more means this is no EI home
+UNKNOWN = "unknown"  # the key of every product missing from the table
 _SERVER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 
 
@@ -153,8 +154,9 @@ def home_profiles(home: Path, product: ProductDef) -> tuple[str, ...]:
 
 
 def _unknown(server: Server, conf: str) -> ProductDef:
-    """A product missing from the table: described from its own carbon.xml, never supported."""
-    return ProductDef(server.key.lower(), server.key, server.name, None, "", (),
+    """A product missing from the table: described from its own carbon.xml, never supported. Its key is never a
+    table key (a hand-edited ServerKey 'mb' must not pass for MB), so no patch ever targets it."""
+    return ProductDef(UNKNOWN, server.key, server.name, None, "", (),
                       (ProfileDef("default", conf, server.key, False),))
 
 

@@ -100,7 +100,7 @@ class Product:
     """What a home holds, as detected: the product, its version, the profile a node runs, and where that
     profile's config lives."""
 
-    key: str  # "mb", "ei", ...; an unknown product: its ServerKey in lower case
+    key: str  # "mb", "ei", ...; "unknown" for a product missing from the table (server_key says which)
     name: str  # "WSO2 Enterprise Integrator"
     version: str  # the product's version ("6.4.0"), from the main profile's carbon.xml
     profile: str  # "default" for single-profile products; EI: "integrator", "broker", ...

@@ -93,7 +93,7 @@ def test_rollback_refuses_after_a_hand_edit_unless_forced(cli: Cli, cluster: Clu
 def test_json_results_for_diff_apply_and_rollback(cli: Cli, cluster: Cluster) -> None:
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     d = json.loads(cli("diff", "--spec", spec, "--node", "2", "--json").stdout)
-    assert (d["schema"], d["command"], d["status"], d["exit_code"]) == ("wso2patch/1", "diff", "pending", 1)
+    assert (d["schema"], d["command"], d["status"], d["exit_code"]) == ("wso2patch/2", "diff", "pending", 1)
     files = {f["path"]: f for f in d["nodes"][0]["files"]}
     assert files[CARBON]["changed"] and "+++ b/" + CARBON in files[CARBON]["diff"]
     assert {op["result"] for op in files[CARBON]["operations"]} == {"applied"}
@@ -158,7 +158,7 @@ def test_patches_lists_one_line_each(cli: Cli) -> None:
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
     assert len(lines) == 10 and lines[0].startswith("clustering ")
-    assert json.loads(cli("patches", "--json").stdout)["nodes"][5]["name"] == "datasources"
+    assert json.loads(cli("patches", "--json").stdout)["patches"][5]["name"] == "datasources"
 
 
 @pytest.mark.parametrize("stock", stock_params())

@@ -246,11 +246,12 @@ def test_completion_is_offered_shown_and_installed(tmp_path: Path) -> None:
 # --- --quiet: nothing but warnings and errors; the exit code tells ---------------------------------------------
 def test_quiet_prints_nothing_but_the_outcome_is_in_the_exit_code(cli: Cli, cluster: Cluster, tmp_path: Path) -> None:
     spec, h1, h2 = cluster(FIXTURES / "mb-home")
-    for args, code in [(["init", tmp_path / "q.toml"], 0), (["patches"], 0), (["diff", "--spec", spec], 1),
-                       (["status", "--spec", spec], 1), (["check", "--spec", spec], 1),
-                       (["db", "sql", "--spec", spec], 0), (["apply", "--spec", spec, "--node", 2, "--yes"], 0),
-                       (["history", "--home", h2], 0), (["compare", h1, h2], 1), (["recover", "--home", h2], 0),
-                       (["rollback", "--home", h2, "--yes"], 0)]:
+    runs: list[tuple[list[str | Path | int], int]] = [
+        (["init", tmp_path / "q.toml"], 0), (["patches"], 0), (["diff", "--spec", spec], 1),
+        (["status", "--spec", spec], 1), (["check", "--spec", spec], 1), (["db", "sql", "--spec", spec], 0),
+        (["apply", "--spec", spec, "--node", 2, "--yes"], 0), (["history", "--home", h2], 0),
+        (["compare", h1, h2], 1), (["recover", "--home", h2], 0), (["rollback", "--home", h2, "--yes"], 0)]
+    for args, code in runs:
         r = cli(*args, "--quiet")
         assert (r.exit_code, r.stdout, r.stderr) == (code, "", ""), args
     assert (tmp_path / "q.toml").is_file() and not (h2 / ".wso2patch/journal.json").read_text().count("committed")

@@ -193,7 +193,7 @@ def test_the_schema_refuses(spoil: Callable[[dict[str, Any]], object]) -> None:
 def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli: Cli, cluster: Cluster,
                                                                             tmp_path: Path,
                                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from wso2patch.commands.nodes import ApplyResult, DiffResult, NodePlanResult
     from wso2patch.errors import ExitCode
@@ -229,6 +229,8 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
                                                                                 "transaction": asdict(tx)}
     result = ApplyResult(status="applied", nodes=[done])
     assert_valid(document(result, str))
+    after_recovery = ApplyResult(status="applied", nodes=[replace(done, recovered=[tx])])
+    assert assert_valid(document(after_recovery, str))["nodes"][0]["recovered"][0]["id"] == tx.id
     show(screen, done.preview() + result.human())  # the preview is what Ui.confirm shows
     assert capsys.readouterr().out == applied.stdout
 

@@ -45,6 +45,8 @@ class NodePlanResult:
     skipped: list[OpResult]  # operations of patches whose required files this home lacks
     status: NodeState
     transaction: TransactionResult | None = field(default=None, metadata=OMIT_NONE)
+    # what recovery finished or undid before this apply planned (None: the command does not recover, as diff)
+    recovered: list[TransactionResult] | None = field(default=None, metadata=OMIT_NONE)
 
     @classmethod
     def from_plan(cls, plan: Plan, status: NodeState, transaction: Transaction | None = None, *,

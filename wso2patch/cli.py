@@ -51,15 +51,19 @@ def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = Fa
     return Report(command, json_, reveal=reveal, quiet=quiet)
 
 
-def _emit(report: Report, run: Callable[[], Result]) -> int:
-    """Call a command and render its result; a usage error the core finds is a usage error here too (exit 2)."""
-    from wso2patch import render
+def _call(report: Report, command: Callable[[], Result]) -> NoReturn:
+    """The options are parsed: call the command, render its result, exit with its code (or an error's)."""
 
-    try:
-        result = run()
-    except UsageError as e:
-        raise typer.BadParameter(str(e), param_hint=e.option) from None
-    return render.emit(report, result, quiet=report.quiet)
+    def body() -> int:
+        from wso2patch import render
+
+        try:
+            result = command()
+        except UsageError as e:  # one the core found: a usage error here too (exit 2, one line)
+            raise typer.BadParameter(str(e), param_hint=e.option) from None
+        return render.emit(report, result, quiet=report.quiet)
+
+    _run(report, body)
 
 
 class _Ui:
@@ -139,7 +143,7 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
     from wso2patch.commands.init import init as run
 
     report = _report("init", json_, quiet=quiet)
-    _run(report, lambda: _emit(report, lambda: run(path, force=force)))
+    _call(report, lambda: run(path, force=force))
 
 
 @app.command()
@@ -148,7 +152,7 @@ def patches(json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     from wso2patch.commands.patches import patches as run
 
     report = _report("patches", json_, quiet=quiet)
-    _run(report, lambda: _emit(report, run))
+    _call(report, run)
 
 
 @app.command()
@@ -351,7 +355,7 @@ def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
     report = _report("history", json_, quiet=quiet)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-    _run(report, lambda: _emit(report, lambda: run(_target(report, home, node, spec))))
+    _call(report, lambda: run(_target(report, home, node, spec)))
 
 
 @app.command()
@@ -362,7 +366,7 @@ def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, jso
     from wso2patch.commands.status import status as run
 
     report = _report("status", json_, quiet=quiet)
-    _run(report, lambda: _emit(report, lambda: run(_load(report, spec), node=node, home=home)))
+    _call(report, lambda: run(_load(report, spec), node=node, home=home))
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The cluster's MySQL databases: print the SQL, or provision them.")
@@ -381,8 +385,7 @@ def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
     flavour = next((f for f in FLAVOURS if f == server), None)
     if flavour is None:
         raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
-    _run(report, lambda: _emit(report, lambda: sql(_load(report, spec), home=home, flavour=flavour,
-                                                   show_secrets=show_secrets)))
+    _call(report, lambda: sql(_load(report, spec), home=home, flavour=flavour, show_secrets=show_secrets))
 
 
 @db_app.command("init")
@@ -398,9 +401,8 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
     from wso2patch.commands.db import provision
 
     report = _report("db init", json_, quiet=quiet)
-    _run(report, lambda: _emit(report, lambda: provision(_load(report, spec), _Ui(report, yes), home=home,
-                                                         admin_user=admin_user,
-                                                         admin_password_env=admin_password_env)))
+    _call(report, lambda: provision(_load(report, spec), _Ui(report, yes), home=home, admin_user=admin_user,
+                                    admin_password_env=admin_password_env))
 
 
 @app.command()
@@ -417,8 +419,8 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
     from wso2patch.commands.check import wants_spec
 
     report = _report("check", json_, reveal=show_secrets, quiet=quiet)
-    _run(report, lambda: _emit(report, lambda: run(_load(report, spec) if wants_spec(spec, home) else None,
-                                                   node=node, home=home, planned=planned, db=db)))
+    _call(report, lambda: run(_load(report, spec) if wants_spec(spec, home) else None, node=node, home=home,
+                              planned=planned, db=db))
 
 
 @app.command()
@@ -430,7 +432,7 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
     from wso2patch.commands.compare import compare as run
 
     report = _report("compare", json_, quiet=quiet)
-    _run(report, lambda: _emit(report, lambda: run(home_a, home_b)))
+    _call(report, lambda: run(home_a, home_b))
 
 
 def _command_of(ctx: Any) -> str | None:

@@ -28,7 +28,7 @@ def emit(report: Report, result: Result, *, quiet: bool = False) -> int:
     """Print the result: its JSON document with --json, else its warnings (always) and, unless quiet, its human
     output. Returns its exit code."""
     if report.json_mode:
-        sys.stdout.write(json.dumps(document(result, report.clean), indent=2) + "\n")
+        sys.stdout.write(json.dumps(document(result, report.clean, report.clean_diff), indent=2) + "\n")
         return int(result.exit_code)
     show(report, [Line(f"warning: {w}", "yellow", stderr=True) for w in result.warnings])
     if not quiet:
@@ -36,9 +36,9 @@ def emit(report: Report, result: Result, *, quiet: bool = False) -> int:
     return int(result.exit_code)
 
 
-def document(result: Result, clean: Clean) -> dict[str, Any]:
+def document(result: Result, clean: Clean, clean_diff: Clean | None = None) -> dict[str, Any]:
     """{schema, command, status, exit_code, warnings} and the result's own fields, as JSON values."""
-    body = plain(result, clean)
+    body = plain(result, clean, clean_diff)
     head = {"schema": SCHEMA, "command": result.command, "status": result.status, "exit_code": int(result.exit_code),
             "warnings": body.pop("warnings")}
     return head | {k: v for k, v in body.items() if k not in _ENVELOPE}
@@ -50,9 +50,9 @@ def error_document(command: str | None, kind: str, message: str, exit_code: int)
                        "warnings": [], "error": {"type": kind, "message": message}}, indent=2)
 
 
-def plain(value: Any, clean: Clean) -> Any:
-    """dataclasses.asdict, but paths as strings, enums as their numbers, every string masked, and the fields marked
-    OMIT_NONE left out when None."""
+def plain(value: Any, clean: Clean, clean_diff: Clean | None = None) -> Any:
+    """dataclasses.asdict, but paths as strings, enums as their numbers, every string masked (diffs as diffs), and
+    the fields marked OMIT_NONE left out when None."""
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, int):
@@ -60,12 +60,18 @@ def plain(value: Any, clean: Clean) -> Any:
     if isinstance(value, str | Path):
         return clean(str(value))
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(v, clean) for f in fields(value)
-                if not ((v := getattr(value, f.name)) is None and f.metadata.get("omit_none"))}
+        out = {}
+        for f in fields(value):
+            v = getattr(value, f.name)
+            if v is None and f.metadata.get("omit_none"):
+                continue
+            diff = f.metadata.get("diff") and isinstance(v, str)
+            out[f.name] = (clean_diff or clean)(v) if diff else plain(v, clean, clean_diff)
+        return out
     if isinstance(value, dict):
-        return {str(k): plain(v, clean) for k, v in value.items()}
+        return {str(k): plain(v, clean, clean_diff) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v, clean) for v in value]
+        return [plain(v, clean, clean_diff) for v in value]
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
@@ -74,7 +80,7 @@ def show(report: Report, blocks: list[Block]) -> None:
         if isinstance(block, Raw):
             sys.stdout.write(report.clean(block.text))
         elif isinstance(block, Diff):
-            _diff(report.out, report.clean(block.text))
+            _diff(report.out, report.clean_diff(block.text))
         elif isinstance(block, Table):
             for text, style in table_lines(block, report.clean):
                 _line(report.out, text, style)

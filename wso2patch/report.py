@@ -60,6 +60,10 @@ class Report:
         """Secrets masked where they sit (wso2patch.secrets), never by searching for a known password."""
         return text if self.reveal else mask_text(text)
 
+    def clean_diff(self, text: str) -> str:
+        """A unified diff masked side by side, elements followed across its lines (wso2patch.secrets)."""
+        return text if self.reveal else mask_diff(text)
+
     def say(self, message: str, *, style: str | None = None, stderr: bool = False) -> None:
         if not self.json_mode and not self.quiet:
             (self.err if stderr else self.out).print(Text(self.clean(message), style=style or ""))
@@ -67,8 +71,7 @@ class Report:
     def show_text_diff(self, text: str) -> None:
         if self.json_mode or self.quiet:
             return
-        if not self.reveal:
-            text = mask_diff(text)
+        text = self.clean_diff(text)
         if not self.out.is_terminal:  # no colours to add: rich's rendering would only cost time
             self.out.file.write(text)
             return

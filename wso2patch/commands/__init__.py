@@ -53,6 +53,7 @@ class Diff:
 
 Block = Line | Table | Raw | Diff
 OMIT_NONE = {"omit_none": True}  # field metadata: the JSON document leaves the key out rather than print null
+A_DIFF = {"diff": True}  # field metadata: a unified diff, masked as one (side by side) in the JSON document
 
 
 @dataclass(kw_only=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from wso2patch.commands import OMIT_NONE, Block, Diff, Line, Result
+from wso2patch.commands import A_DIFF, OMIT_NONE, Block, Diff, Line, Result
 from wso2patch.diff import file_diff
 from wso2patch.journal import STATE_DIR, Transaction
 from wso2patch.plan import OpResult, Plan
@@ -25,7 +25,7 @@ class FileResult:
     path: str  # relative to the home
     changed: bool
     operations: list[OpResult]
-    diff: str | None = field(default=None, metadata=OMIT_NONE)  # the unified diff of a changed file
+    diff: str | None = field(default=None, metadata=OMIT_NONE | A_DIFF)  # the unified diff of a changed file
 
 
 @dataclass(frozen=True)

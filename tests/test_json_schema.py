@@ -215,7 +215,9 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
     diff = DiffResult(status="pending", exit_code=ExitCode.PENDING, nodes=[node])
     screen = Report("diff", False)
     old = cli("diff", "--spec", spec, "--node", 2, "--jdbc-driver", jar, "--json")
-    assert assert_valid(document(diff, screen.clean, screen.clean_diff)) == json.loads(old.stdout)
+    doc = assert_valid(document(diff, screen.clean, screen.clean_diff))
+    assert doc == json.loads(old.stdout) and "<password>********</password>" in json.dumps(doc)
+    assert "<password>regadmin</password>" in json.dumps(document(diff, str))  # the plan holds it: masked above
     show(screen, diff.human())
     shown = capsys.readouterr()
     human = cli("diff", "--spec", spec, "--node", 2, "--jdbc-driver", jar)

@@ -197,11 +197,10 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
 
     from wso2patch.commands.nodes import ApplyResult, DiffResult, NodePlanResult
     from wso2patch.errors import ExitCode
-    from wso2patch.journal import Journal
     from wso2patch.render import document, plain, show
     from wso2patch.report import Report, plan_json
     from wso2patch.spec import load_spec
-    from wso2patch.workflow import plan_node
+    from wso2patch.workflow import journal_of, plan_node
 
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     (h2 / "repository/components/lib").mkdir(parents=True, exist_ok=True)
@@ -224,7 +223,7 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
     assert (shown.out, shown.err) == (human.stdout, human.stderr)
 
     applied = cli("apply", "--spec", spec, "--node", 2, "--jdbc-driver", jar, "--yes")
-    (tx,) = Journal(h2).load()
+    (tx,) = journal_of(h2).load()
     done = NodePlanResult.from_plan(plan, "applied", tx)
     assert plain(done, str) == plan_json(plan, with_diff=True, reveal=True) | {"status": "applied",
                                                                                 "transaction": asdict(tx)}
@@ -239,14 +238,14 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
 def test_the_result_types_of_rollback_and_recover_match_what_they_print(cli: Cli, cluster: Cluster,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from wso2patch.commands.nodes import HomeTransactions, RecoverResult, RollbackResult
-    from wso2patch.journal import Journal
     from wso2patch.render import document, show
     from wso2patch.report import Report
+    from wso2patch.workflow import journal_of
 
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     assert cli("apply", "--spec", spec, "--node", 2, "--yes").exit_code == 0
     back = cli("rollback", "--home", h2, "--yes")
-    (tx,) = Journal(h2).load()
+    (tx,) = journal_of(h2).load()
     result = RollbackResult(status="rolled_back", nodes=[HomeTransactions(h2, "rolled_back", [tx], [])])
     doc = assert_valid(document(result, str))
     old = assert_valid(json.loads(cli("rollback", "--home", h2, "--yes", "--json").stdout))  # nothing left

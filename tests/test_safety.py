@@ -259,7 +259,7 @@ def failing_on(name: str, monkeypatch: pytest.MonkeyPatch, *, put_back_too: byte
 
 
 def history_states(cli: Cli, home: Path) -> list[str]:
-    return [r["state"] for r in json.loads(cli("history", "--home", home, "--json").stdout)["nodes"][0]["rows"]]
+    return [t["state"] for t in json.loads(cli("history", "--home", home, "--json").stdout)["transactions"]]
 
 
 def test_a_rollback_that_fails_with_every_file_put_back_leaves_the_apply_standing(

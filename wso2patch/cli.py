@@ -464,8 +464,12 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
                                            "validationQuery")] = False,
           planned: Annotated[bool, typer.Option("--planned", help="check the files as apply would write them "
                                                 "(before anything is written)")] = False,
-          node: NodeOpt = None, home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
-          show_secrets: SecretsOpt = False) -> None:
+          node: NodeOpt = None,
+          homes: Annotated[list[Path] | None, typer.Option("--home", help="product home [default: the node's home "
+                                                           "in the spec]; several, without a spec: check the cluster "
+                                                           "those homes form, from their files alone",
+                                                           show_default=False)] = None,
+          spec: SpecOpt = None, json_: JsonOpt = False, show_secrets: SecretsOpt = False) -> None:
     """Check the cluster as a whole (WKA members, unique ports, member hosts, shared and local databases, JNDI
     references, driver jar), and with --db every datasource against the live server. Exit 1 on an error."""
     from wso2patch.driver import DRIVER_DIR, driver_jars
@@ -476,19 +480,23 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
     report = _report("check", json_, reveal=show_secrets)
 
     def body() -> int:
-        from wso2patch.cluster import check_cluster
+        from wso2patch.cluster import check_cluster, check_homes
         from wso2patch.effective import load
 
+        home = homes[0] if homes else None
         use_spec = spec is not None or home is None or find_spec(None).is_file()
         s = _load(report, spec) if use_spec else None
-        if s is None:  # a lone home and no spec: what can be checked without one
-            homes: list[tuple[int | None, Path]] = [(node, home or Path("."))]
+        if s is not None and len(homes or []) > 1:
+            raise typer.BadParameter("several --home are for a cluster without a spec; with a spec, give --node",
+                                     param_hint="--home")
+        if s is None:  # homes and no spec: what can be checked without one
+            targets: list[tuple[int | None, Path]] = [(node, h) for h in homes or [Path(".")]]
         elif home is not None:
-            homes = [(node, home)]
+            targets = [(node, home)]
         else:
-            homes = [(n, h) for n, h in diff_targets(s, None, None) if node is None or n == node]
+            targets = [(n, h) for n, h in diff_targets(s, None, None) if node is None or n == node]
         configs = {}
-        for node_id, node_home in homes:
+        for node_id, node_home in targets:
             check_home(node_home)
             require_finished(node_home)
             if s is not None and node_id is not None:
@@ -498,19 +506,21 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
                 report.warn(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
         failed = False
-        if s is not None:
-            findings = check_cluster(s, configs)
+        findings = check_cluster(s, configs) if s is not None else \
+            check_homes([h for _, h in targets]) if len(targets) > 1 else None
+        if findings is not None:
             styles = {"error": "red", "warning": "yellow", "ok": "green"}
             report.table("cluster" + (" (as apply would write it)" if planned else ""),
-                         ["level", "rule", "node", "finding"],
-                         [[f.level, f.rule, str(f.node or "all"), f.message] for f in findings],
+                         ["level", "rule", "node", "finding", "file", "line", "element"],
+                         [[f.level, f.rule, str(f.node or "all"), f.message, f.file or "", str(f.line or ""),
+                           f.element or ""] for f in findings],
                          [styles[f.level] for f in findings])
             failed = any(f.level == "error" for f in findings)
         if db:
             from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
             from wso2patch.datasources import mask_url, read_datasources
 
-            for node_id, node_home in homes:
+            for node_id, node_home in targets:
                 results = [check_datasource(ds) for ds in read_datasources(node_home)]
                 rows = [[r.datasource.name, r.datasource.jndi, mask_url(r.datasource.url),
                          r.detail if r.ok is not False else f"error: {r.detail}"] for r in results]

@@ -69,7 +69,7 @@ def by_role(eff: Effective) -> dict[str, Value]:
                 value = jndi.get(value, value)
             elif key == "registry.currentDBConfig" or re.match(r"^registry\.remoteInstance\[.*\]\.dbConfig$", key):
                 value = dbconfig.get(value, value)
-            elif re.match(r"^registry\.mount\[.*\]\.instanceId$", key):
+            elif re.match(r"^registry\.(mount\[.*\]\.instanceId|remoteInstance\[.*\]\.id)$", key):
                 value = instance.get(value, value)
         out[new] = value
     return out

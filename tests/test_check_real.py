@@ -71,8 +71,8 @@ def _spec(tmp_path: Path, homes: list[Path]) -> Spec:
 
 
 # --- each misconfiguration: one finding, naming the rule, the level, the node, the file and the element ---------
-MEMBER_MB2 = (b"            <member>\n                <hostName>10.0.5.12</hostName>\n                <port>4000</port>\n"
-              b"            </member>\n")
+MEMBER_MB2 = (b"            <member>\n                <hostName>10.0.5.12</hostName>\n"
+              b"                <port>4000</port>\n            </member>\n")
 BROKEN = {
     "peer-missing": (0, AXIS2, MEMBER_MB2, b"", ("error", "wka-members", 1, AXIS2, "/axisconfig/clustering/members")),
     "wrong-port": (0, AXIS2, b"<port>4001</port>", b"<port>4002</port>",

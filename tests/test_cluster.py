@@ -108,7 +108,7 @@ def test_rule_wka_members_a_node_listing_itself_is_fine(cli: Cli, applied: tuple
          b"<port>4000</port></member>")
     code, rows = findings(cli, "--spec", spec)
     assert code == 0
-    assert [r["finding"] for r in rows if r["rule"] == "wka-members"][0] == (
+    assert next(r["finding"] for r in rows if r["rule"] == "wka-members") == (
         "lists every other node (1) and itself (fine: Hazelcast skips its own address)")
 
 

@@ -73,5 +73,5 @@ def test_role_keys_and_references(pair: tuple[Path, Path]) -> None:
     assert flat["registry.remoteInstance[role:governance].dbConfig"] == "role:governance"
     assert flat["registry.currentDBConfig"] == "role:local"
     assert flat["broker.persistence.contextStore.property[dataSource]"] == "role:mb_store"
-    assert flat["datasources[role:local].url"].startswith("jdbc:h2:repository/database/WSO2CARBON_DB")
+    assert str(flat["datasources[role:local].url"]).startswith("jdbc:h2:repository/database/WSO2CARBON_DB")
     assert not any(k.startswith("datasources[jdbc/") for k in flat)  # every datasource here serves a role

@@ -502,7 +502,7 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
             if s is not None and node_id is not None:
                 bytes_ = ({f.rel: f.new for f in plan_node(s, node_id, node_home).files} if planned else None)
                 configs[node_id] = load(node_home, bytes_)
-            elif not driver_jars(node_home):
+            elif len(targets) == 1 and not driver_jars(node_home):  # several: the cluster's driver rule says it
                 report.warn(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
         failed = False

@@ -74,9 +74,6 @@ class Ctx:
                                 where.file if where else None, where.element if where else None,
                                 where.line if where else None, eff.home if eff is not None else None))
 
-    def name(self, n: NodeView) -> str:
-        return f"node {n.id}"
-
 
 def scheme(eff: Effective | None) -> str:
     """The membership scheme a node runs: kubernetes/aws/wka/multicast, or the class Carbon loads."""

@@ -67,9 +67,10 @@ def _thrift(ctx: Ctx) -> None:
             continue
         owner = _owner(ctx, value, n)
         if ctx.multi_host and (hosts.is_loopback(value) or value.lower() in WILDCARDS):
-            ctx.add("error", "thrift-host", n, f"thriftServerHost {value} is a loopback or wildcard address: when "
-                                               "this node coordinates, nodes on other hosts cannot reach it; set "
-                                               "this node's own address", key)
+            kind = "a loopback" if hosts.is_loopback(value) else "a wildcard"
+            ctx.add("error", "thrift-host", n, f"thriftServerHost {value} is {kind} address: when this node "
+                                               "coordinates, nodes on other hosts cannot reach it; set this node's "
+                                               "own address", key)
         elif owner is not None and owner.id != n.id:
             ctx.add("error", "thrift-host", n, f"thriftServerHost {value} is node {owner.id}'s address: this node "
                                                "cannot bind its thrift server there", key)

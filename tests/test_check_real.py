@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, Cli, copy_tree, snapshot
+from tests.conftest import FIXTURES, Cli, all_tree_params, copy_tree, snapshot
 from tests.test_cluster import add_driver, edit
 from wso2patch.checks import Finding, check_cluster, check_homes
 from wso2patch.effective import load
@@ -68,6 +69,17 @@ def _spec(tmp_path: Path, homes: list[Path]) -> Spec:
     path.write_text(f'[cluster]\ndomain = "wso2.mb.domain"\n[database]\nhost = "db.example.com"\nusername = "wso2mb"\n'
                     f'password = "x"\n{nodes}', encoding="utf-8")
     return load_spec(path)
+
+
+@pytest.mark.parametrize("tree", all_tree_params())
+def test_what_wso2patch_writes_passes_on_every_tree(cli: Cli, cluster: Callable[[Path], tuple[Path, Path, Path]],
+                                                    tree: Path) -> None:
+    """The new rules agree with wso2patch's own output, before it is written."""
+    spec, h1, h2 = cluster(tree)
+    add_driver(h1, h2)
+    r = cli("check", "--spec", spec, "--planned", "--json")
+    rows = next(n["rows"] for n in json.loads(r.stdout)["nodes"] if n["title"].startswith("cluster"))
+    assert [x for x in rows if x["level"] != "ok"] == [] and r.exit_code == 0
 
 
 # --- each misconfiguration: one finding, naming the rule, the level, the node, the file and the element ---------

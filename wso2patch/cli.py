@@ -470,8 +470,9 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
                                                            "those homes form, from their files alone",
                                                            show_default=False)] = None,
           spec: SpecOpt = None, json_: JsonOpt = False, show_secrets: SecretsOpt = False) -> None:
-    """Check the cluster as a whole (WKA members, unique ports, member hosts, shared and local databases, JNDI
-    references, driver jar), and with --db every datasource against the live server. Exit 1 on an error."""
+    """Check the cluster as a whole (membership, WKA members, ports, domain, host names, thrift host, databases by
+    role, registry mounts, JNDI references, driver jar), and with --db every datasource against the live server.
+    Exit 1 on an error."""
     from wso2patch.driver import DRIVER_DIR, driver_jars
     from wso2patch.plan import check_home
     from wso2patch.spec import find_spec

@@ -11,7 +11,7 @@ from wso2patch import txn
 from wso2patch.diff import unified
 from wso2patch.driver import driver_copy, is_driver_path
 from wso2patch.errors import HomeError, SpecError, UnfinishedError
-from wso2patch.journal import Journal, locked, read
+from wso2patch.journal import Journal, locked, read, sha256
 from wso2patch.patchset import Patch, load_patches
 from wso2patch.plan import Plan, build_plan, check_home
 from wso2patch.spec import Spec
@@ -83,14 +83,21 @@ def require_finished(home: Path) -> None:
 
 
 def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
-    """Per patch: applied, pending, drifted (applied by wso2patch, then changed by hand) or not applicable."""
-    live = {p for t in history if t.state == "committed" for p in t.patches}
+    """Per patch: applied; pending (never applied); outdated (applied, its file is as wso2patch wrote it, but the
+    spec's values changed since); drifted (applied, then its file changed by hand); or not applicable."""
+    committed = [t for t in history if t.state == "committed"]
+    live = {p for t in committed for p in t.patches}
+    wrote = {f.path: f.after for t in committed for f in t.files}  # the newest write of each file wins
+    untouched = {f.rel for f in plan.files if f.old is not None and wrote.get(f.rel) == sha256(f.old)}
     status: dict[str, str] = {}
-    for r in [r for f in plan.files for r in f.results] + plan.skipped:
+    for f, r in [(f, r) for f in plan.files for r in f.results] + [(None, r) for r in plan.skipped]:
         if r.result == "skipped" and r.note.startswith("not applicable"):
             status[r.patch] = "not applicable"
+        elif r.result == "applied" and r.patch not in live:
+            status[r.patch] = "pending"
         elif r.result == "applied":
-            status[r.patch] = "drifted" if r.patch in live else "pending"
+            later = status.get(r.patch)  # a patch over several files: a hand edit anywhere makes it drifted
+            status[r.patch] = "outdated" if f is not None and f.rel in untouched and later != "drifted" else "drifted"
         else:
             status.setdefault(r.patch, "applied")
     return status

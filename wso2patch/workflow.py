@@ -13,7 +13,7 @@ from wso2patch.driver import driver_copy, is_driver_path
 from wso2patch.errors import HomeError, SpecError, UnfinishedError
 from wso2patch.journal import Journal, locked, read, sha256
 from wso2patch.patchset import Patch, load_patches
-from wso2patch.plan import Plan, build_plan, check_home
+from wso2patch.plan import OpResult, Plan, build_plan, check_home
 from wso2patch.spec import Spec
 
 
@@ -90,14 +90,15 @@ def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
     wrote = {f.path: f.after for t in committed for f in t.files}  # the newest write of each file wins
     untouched = {f.rel for f in plan.files if f.old is not None and wrote.get(f.rel) == sha256(f.old)}
     status: dict[str, str] = {}
-    for f, r in [(f, r) for f in plan.files for r in f.results] + [(None, r) for r in plan.skipped]:
+    pairs: list[tuple[str | None, OpResult]] = [(fp.rel, r) for fp in plan.files for r in fp.results]
+    for rel, r in pairs + [(None, r) for r in plan.skipped]:
         if r.result == "skipped" and r.note.startswith("not applicable"):
             status[r.patch] = "not applicable"
         elif r.result == "applied" and r.patch not in live:
             status[r.patch] = "pending"
         elif r.result == "applied":
             later = status.get(r.patch)  # a patch over several files: a hand edit anywhere makes it drifted
-            status[r.patch] = "outdated" if f is not None and f.rel in untouched and later != "drifted" else "drifted"
+            status[r.patch] = "outdated" if rel in untouched and later != "drifted" else "drifted"
         else:
             status.setdefault(r.patch, "applied")
     return status

@@ -40,8 +40,8 @@ class StatusResult(Result):
     def human(self) -> list[Block]:
         cells = [{p.name: p.state for p in n.patches} for n in self.nodes]
         rows = [(p, *[c.get(p, "-") for c in cells]) for p in self.patches]
-        worst = [next((st for st in ("drifted", "outdated", "pending") if any(c.get(p) == st for c in cells)), "applied")
-                 for p in self.patches]
+        worst = [next((st for st in ("drifted", "outdated", "pending") if any(c.get(p) == st for c in cells)),
+                      "applied") for p in self.patches]
         return [Table("status", ("patch", *[f"node {n.node}" for n in self.nodes]), rows,
                       [_STYLES[w] for w in worst])]
 

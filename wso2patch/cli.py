@@ -419,9 +419,10 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
     report = _report("db init", json_)
 
     def body() -> int:
+        from contextlib import ExitStack
+
         from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
-        from wso2patch.dbplan import targets
-        from wso2patch.dbserver import Endpoint, Server, flavour_of
+        from wso2patch.dbplan import groups
 
         s = _load(report, spec)
         target = first_home(s, home)
@@ -430,28 +431,32 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
         if password is None:
             raise DatabaseError(f"--admin-password-env names ${admin_password_env}, which is not set",
                                 hint=f"export {admin_password_env}=... and rerun")
-        admin = Endpoint(s.db.host, s.db.port, admin_user, password, "admin")
-        app_ep = Endpoint(s.db.host, s.db.port, s.db.username, s.db.password, "application")
-        with Server(admin) as server:
-            todo = dbinit.plan(server, s, targets(s, target, flavour_of(server.version())), app_ep)
-            actions = todo.actions()
-            report.nodes.append({"server": todo.version, "flavour": todo.flavour, "actions": actions,
-                                 "ready": todo.ready})
-            where = f"{s.db.host}:{s.db.port} ({todo.version})"
-            if not actions:
+        with ExitStack() as stack:  # one admin connection per database server, the same admin account on each
+            jobs = dbinit.connect(stack, groups(s, target, "mysql8"), admin_user, password)
+            for job in jobs:
+                report.nodes.append({"server": job.plan.version, "flavour": job.plan.flavour,
+                                     "actions": job.plan.actions(), "ready": job.plan.ready})
+            if not any(job.plan.actions() for job in jobs):
                 report.status = "already"
-                report.say(f"{where}: nothing to do: databases, user, grants and schemas are in place", style="green")
+                for job in jobs:
+                    report.say(f"{job.group.where} ({job.plan.version}): nothing to do: databases, user, grants and "
+                               "schemas are in place", style="green")
                 report.emit()
                 return 0
-            report.say(f"{where}: to do:")
-            for action in actions:
-                report.say(f"  - {action}")
-            _confirm(report, yes, f"Provision these on {s.db.host}:{s.db.port}?", "review with 'wso2patch db sql'")
+            for job in jobs:
+                report.say(f"{job.group.where} ({job.plan.version}): " + ("to do:" if job.plan.actions() else
+                                                                          "nothing to do"))
+                for action in job.plan.actions():
+                    report.say(f"  - {action}")
+            where = ", ".join(job.group.where for job in jobs)
+            _confirm(report, yes, f"Provision these on {where}?", "review with 'wso2patch db sql'")
             with report.progress() as progress:
-                dbinit.run(server, s, todo, admin, app_ep, progress)
+                for job in jobs:
+                    dbinit.run(job, progress)
         report.status = "applied"
-        report.say(f"{where}: done ({len(actions)} actions); check the nodes with 'wso2patch check --db'",
-                   style="green")
+        for job in jobs:
+            report.say(f"{job.group.where} ({job.plan.version}): done ({len(job.plan.actions())} actions); check the "
+                       "nodes with 'wso2patch check --db'", style="green")
         report.emit()
         return 0
 

@@ -153,10 +153,12 @@ def test_db_init_and_check_db_documents(cli: Cli, mariadb: MariaDB, tmp_path: Pa
     home = copy_tree(FIXTURES / "mb-home", tmp_path / "mb1")
     spec, prefix, _ = write_spec(tmp_path, mariadb, [home])
     first = run(cli, "db", "init", "--spec", spec, "--yes")
-    assert first["status"] == "applied" and first["server"] == f"{mariadb.host}:{mariadb.port}"
-    assert any(a == f"create database {prefix}USER" for a in first["actions"]) and first["ready"] == []
+    [server] = first["servers"]
+    assert first["status"] == "applied" and server["server"] == f"{mariadb.host}:{mariadb.port}"
+    assert any(a == f"create database {prefix}USER" for a in server["actions"]) and server["ready"] == []
     again = run(cli, "db", "init", "--spec", spec, "--yes")
-    assert (again["status"], again["actions"]) == ("already", []) and f"{prefix}USER" in again["ready"]
+    [server] = again["servers"]
+    assert (again["status"], server["actions"]) == ("already", []) and f"{prefix}USER" in server["ready"]
     assert run(cli, "apply", "--spec", spec, "--node", 1, "--yes")["status"] == "applied"
     checked = run(cli, "check", "--db", "--spec", spec, "--node", 1)
     (node,) = checked["datasources"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wso2patch.errors import ConfigError, PatchError
-from wso2patch.ops import CommentOut, Ensure, Op, ReplaceChildren, SetAttr, SetText, Uncomment
+from wso2patch.ops import CommentOut, Ensure, Op, Remove, ReplaceChildren, SetAttr, SetText, Uncomment
 from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
 from wso2patch.xmlio import parse_fragment
 
@@ -64,8 +64,9 @@ class Patch:
                              where=self.path) from None
 
     def _render_op(self, op: OpSpec, values: Mapping[str, str], peers: Sequence[Mapping[str, str]]) -> Step:
-        if op.when is not None and op.when not in values:
-            return Step(self.name, op.kind, op.target, None, skipped=f"{op.when} is not set in the spec")
+        why = skip_reason(op.when, op.unless, values)
+        if why is not None:
+            return Step(self.name, op.kind, op.target, None, skipped=why)
         f = op.fields
         rendered: Op
         try:
@@ -83,11 +84,29 @@ class Patch:
                 rendered = ReplaceChildren(f["parent"], tuple(self._element(op, r) for r in rows))
             elif op.kind == "comment_out":
                 rendered = CommentOut(f["parent"], f["select"])
+            elif op.kind == "remove":
+                rendered = Remove(f["parent"], f["select"])
             else:
                 rendered = Uncomment(f["parent"], f["select"])
         except KeyError as e:  # a known name the caller's values lack: a bug in the caller, not in the patch
             raise PatchError(f"[[op]] #{op.number}: no value for {{{e.args[0]}}}", where=self.path) from None
         return Step(self.name, op.kind, op.target, rendered)
+
+
+def skip_reason(when: str | None, unless: str | None, values: Mapping[str, str]) -> str | None:
+    """Why an op with these conditions does not run for these values; None when it runs. Values are never
+    quoted (one may be a secret): only names and the patch's own words."""
+    if when is not None:
+        name, eq, want = when.partition("=")
+        if name not in values:
+            return f"{name} is not set in the spec"
+        if eq and values[name] != want:
+            return f"{name} is not {want}"
+    if unless is not None:
+        name, eq, want = unless.partition("=")
+        if name in values and (not eq or values[name] == want):
+            return f"{name} is {want}" if eq else f"{name} is set in the spec"
+    return None
 
 
 def patch_name(path: Path) -> str:

@@ -158,6 +158,9 @@ def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[
             note = f"not applicable: {missing[0]} is absent"
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", note) for s in steps]
             continue
+        if all(s.op is None for s in steps):  # nothing the spec asks for (proxy-ports without them): not opened
+            skipped += [OpResult(s.patch, s.kind, s.target, "skipped", f"not applicable: {s.skipped}") for s in steps]
+            continue
         by_file.setdefault(patch.file, []).extend(steps)
     files = [plan_file(home / rel, rel, steps) for rel, steps in by_file.items()]
     return Plan(home=home, node=node, files=files, skipped=skipped)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -12,16 +14,28 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from wso2patch import __version__
-from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
+from wso2patch.errors import (
+    ConfigError,
+    DatabaseError,
+    DriftError,
+    InternalError,
+    RefusedError,
+    SignalError,
+    WriteError,
+    Wso2PatchError,
+)
 
 if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
     from wso2patch.plan import Plan
     from wso2patch.report import Report
     from wso2patch.spec import Spec
+    from wso2patch.txn import Transaction
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 _CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+_CONSOLE = False  # set by main(): running as the console script, not in-process (tests)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Cluster WSO2 Carbon 4.4.x / MB homes from one spec: byte-careful, idempotent XML patches.")
@@ -44,21 +58,35 @@ def _report(command: str, json_: bool, *, reveal: bool = False) -> Report:
     return Report(command, json_, reveal=reveal)
 
 
-def _run(report: Report, body: Callable[[], int]) -> NoReturn:
-    """Run a command body; every error becomes one line and its documented exit code."""
-    try:
-        code = body()
-    except Wso2PatchError as e:
-        code = report.error(e)
-    except KeyboardInterrupt:
-        print("wso2patch: interrupted", file=sys.stderr)
-        code = 130
-    except _USAGE_ERROR:
-        raise  # a usage error found inside a command is still exit 2, one line (main)
-    except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
-        if os.environ.get("WSO2PATCH_DEBUG"):
-            raise
-        code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
+def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
+    """Run a command body; every error becomes one line and its documented exit code. A command that `writes`
+    turns SIGINT, SIGTERM and SIGHUP into one line too, after finishing or undoing its transaction (interrupt.py)."""
+    from wso2patch import interrupt
+
+    with interrupt.handled() if writes else nullcontext():
+        try:
+            code = body()
+        except Wso2PatchError as e:
+            code = report.error(e)
+        except interrupt.Interrupt as sig:  # outside a critical section: nothing was being written
+            from wso2patch.workflow import stopped_line
+
+            code = report.error(SignalError(stopped_line(sig, interrupt.completed()), signum=sig.signum))
+        except KeyboardInterrupt:
+            print("wso2patch: interrupted", file=sys.stderr)
+            code = 130
+        except _USAGE_ERROR:
+            raise  # a usage error found inside a command is still exit 2, one line (main)
+        except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
+            kind = WriteError if writes else ConfigError
+            code = report.error(kind(f"{e.strerror or e}", where=e.filename,
+                                     hint="nothing was changed; fix the cause and rerun"))
+        except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
+            if os.environ.get("WSO2PATCH_DEBUG"):
+                raise
+            code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
+    if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
+        interrupt.ignore_from_now()
     raise typer.Exit(code)
 
 
@@ -76,7 +104,11 @@ def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
     if report.json_mode or not sys.stdin.isatty():
         raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
                            hint=f"{review}, then rerun with --yes")
-    if not typer.confirm(question):
+    try:
+        answer = typer.confirm(question)
+    except typer.Abort:  # Ctrl-C or end of input at the prompt (click turns both into Abort)
+        raise SignalError("interrupted; nothing was written", signum=signal.SIGINT) from None
+    if not answer:
         raise RefusedError("not confirmed; nothing was written")
 
 
@@ -165,15 +197,29 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
     """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
     from wso2patch.journal import STATE_DIR, Journal
     from wso2patch.plan import check_home
-    from wso2patch.workflow import commit_plan, plan_node, writing
+    from wso2patch.workflow import (
+        commit_plan,
+        critical,
+        forecast,
+        locked_home,
+        plan_node,
+        recover_now,
+        unfinished_error,
+        what_recovery_did,
+    )
 
     check_home(node_home)
+    recovered: list[Transaction] = []
+
+    def done(plan: Plan, status: str, tx: Transaction | None = None) -> str:
+        report.node(plan, status, tx)
+        report.nodes[-1]["recovered"] = [asdict(t) for t in recovered]
+        return status
 
     def already(plan: Plan) -> str:
-        report.node(plan, "already")
         report.say(f"node {node} ({node_home}): already applied, nothing to write ({len(plan.files)} files "
                    "checked)", style="green")
-        return "already"
+        return done(plan, "already")
 
     plan: Plan | None = None
     if not Journal(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
@@ -183,18 +229,32 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
         if not yes and (report.json_mode or not sys.stdin.isatty()):
             report.show_diff(plan)
             _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
-    with writing(node_home) as recovered:
-        for old in recovered:
-            report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
-        if plan is None or recovered:  # else the first look stands: commit refuses files changed since
-            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
-        if not plan.pending:
-            return already(plan)
-        report.show_diff(plan)
-        count = len(plan.changed) + len(plan.copied)
-        _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
-        tx = commit_plan(plan, s)
-    report.node(plan, "applied", tx)
+    with locked_home(node_home):
+        todo = forecast(node_home)  # under the lock: a live writer is named (exit 12), not taken for a dead one
+        if todo and not yes:  # recovery writes: only an apply that is going ahead may run it
+            raise unfinished_error(node_home, todo, "apply")
+        if todo:
+            recovered = recover_now(node_home)
+            for old in recovered:
+                report.say(f"node {node} ({node_home}): {what_recovery_did(old)}", style="yellow")
+            plan = None  # the first look was taken before recovery
+        try:
+            if plan is None:  # else the first look stands: commit refuses files changed since
+                plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
+            if not plan.pending:
+                return already(plan)
+            report.show_diff(plan)
+            count = len(plan.changed) + len(plan.copied)
+            _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
+            with critical(node_home, "apply") as said:
+                tx = commit_plan(plan, s)
+                said.append(f"{node_home}: patched ({count} file(s), transaction {tx.id if tx else '-'})")
+        except BaseException:
+            if recovered:  # the JSON document still says what this command did
+                report.nodes.append({"node": node, "home": str(node_home), "status": "error",
+                                     "recovered": [asdict(t) for t in recovered]})
+            raise
+    done(plan, "applied", tx)
     report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in {node_home / STATE_DIR}; "
                f"undo with: wso2patch rollback --home {node_home}", style="green")
     return "applied"
@@ -224,7 +284,7 @@ def apply(node: NodeOpt = None,
         report.emit()
         return 0
 
-    _run(report, body)
+    _run(report, body, writes=True)
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
@@ -249,7 +309,16 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
     byte for byte."""
     from wso2patch import txn
     from wso2patch.journal import Journal
-    from wso2patch.workflow import drift_diffs, writing
+    from wso2patch.workflow import (
+        critical,
+        drift_diffs,
+        forecast,
+        locked_home,
+        recover_now,
+        require_regular,
+        unfinished_error,
+        what_recovery_did,
+    )
 
     report = _report("rollback", json_, reveal=show_secrets)
     if home is None and node is None:
@@ -257,8 +326,16 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
 
     def body() -> int:
         target = _target(report, home, node, spec)
-        with writing(target):
-            live = [t for t in Journal(target).load() if t.state == "committed"]
+        with locked_home(target):
+            # Decide from the journal as recovery would leave it, without recovering: every refusal below writes
+            # nothing. Where recovery itself would change files (undo an apply, complete a rollback), that is
+            # for 'recover' to do, not for a rollback to pile another undo on top of.
+            todo = forecast(target)
+            if any(outcome != "committed" for _, outcome in todo):
+                raise unfinished_error(target, [t for t in todo if t[1] != "committed"], "rollback")
+            finishing = {t.id for t, _ in todo}
+            note = f"; this home also needs 'wso2patch recover --home {target}'" if todo else ""
+            live = [t for t in Journal(target).load() if t.state == "committed" or t.id in finishing]
             if not live:
                 report.status = "nothing"
                 report.say(f"{target}: nothing to roll back", style="green")
@@ -266,28 +343,43 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
                 return 0
             ids = [t.id for t in live]
             if to is not None and to not in ids:
-                raise typer.BadParameter(f"no applied transaction {to} in {target}; see 'wso2patch history'",
+                raise typer.BadParameter(f"no applied transaction {to} in {target}; see 'wso2patch history'{note}",
                                          param_hint="--to")
             undo = live[ids.index(to):] if to is not None else live[-1:]
-            for hand in drift_diffs(target, undo):
-                report.show_text_diff(hand)
             files = ", ".join(sorted({f.path for t in undo for f in t.files}))
+            require_regular(target, sorted({f.path for t in undo for f in t.files}))
+            hand = txn.drifted(target, undo)
+            for text in drift_diffs(target, undo):
+                report.show_text_diff(text)
+            if hand and not force:
+                raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in hand)}",
+                                 where=target, hint="nothing was restored; keep the hand edits, or rerun with "
+                                 f"--force to overwrite them{note}")
+            for t, _ in todo:
+                report.say(f"{target}: first, recovery marks interrupted apply {t.id} complete (its files were all "
+                           "written)", style="yellow")
             _confirm(report, yes, f"Restore {files} in {target} to before apply {undo[0].id}?",
-                     f"it would restore {files}")
-            done = txn.rollback(target, to=to, force=force)
+                     f"it would restore {files}{note}")
+            recovered = recover_now(target) if todo else []
+            with critical(target, "rollback") as said:
+                done = txn.rollback(target, to=to, force=force)
+                said.append(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})")
         report.status = "rolled_back"
-        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done]})
+        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done],
+                             "recovered": [asdict(t) for t in recovered]})
+        for t in recovered:
+            report.say(f"{target}: {what_recovery_did(t)}", style="yellow")
         report.say(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})", style="green")
         report.emit()
         return 0
 
-    _run(report, body)
+    _run(report, body, writes=True)
 
 
 @app.command()
 def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    from wso2patch.workflow import writing
+    from wso2patch.workflow import what_recovery_did, writing
 
     report = _report("recover", json_)
     if home is None and node is None:
@@ -299,16 +391,14 @@ def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
             pass
         report.nodes.append({"home": str(target), "recovered": [asdict(t) for t in done]})
         report.status = "recovered" if done else "nothing"
-        meaning = {"committed": "its files were all written: finished", "recovered": "undone: files as before it",
-                   "rolled_back": "rollback completed"}
         for t in done:
-            report.say(f"{target}: transaction {t.id}: {meaning.get(t.state, t.state)}", style="yellow")
+            report.say(f"{target}: {what_recovery_did(t)}", style="yellow")
         if not done:
             report.say(f"{target}: nothing to recover", style="green")
         report.emit()
         return 0
 
-    _run(report, body)
+    _run(report, body, writes=True)
 
 
 @app.command()
@@ -563,6 +653,8 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
 
 def main() -> None:
     """Console entry point: click's usage errors become one line too (exit 2)."""
+    global _CONSOLE
+    _CONSOLE = True
     code: Any
     try:
         code = app(args=sys.argv[1:] or ["--help"], standalone_mode=False)

@@ -6,6 +6,7 @@ and what to do next. The CLI prints ``str(error)`` and exits with ``error.exit_c
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 
@@ -66,6 +67,13 @@ class WriteError(Wso2PatchError):
     exit_code = 9
 
 
+class PartialWriteError(Wso2PatchError):
+    """A write failed and the home could not be put back as it was (or the journal could not record the outcome):
+    the journal still holds the transaction, and `wso2patch recover` makes the home wholly before or after it."""
+
+    exit_code = 14
+
+
 class DatabaseError(Wso2PatchError):
     """The MySQL server is unreachable, refuses the credentials or a privilege, or holds foreign tables."""
 
@@ -82,6 +90,15 @@ class UnfinishedError(Wso2PatchError):
     """A read-only command found a transaction a killed process left unfinished."""
 
     exit_code = 13
+
+
+class SignalError(Wso2PatchError):
+    """SIGINT, SIGTERM or SIGHUP stopped the command (or the prompt got Ctrl-C or end of input); any transaction
+    was finished or undone first. Exit 128 + the signal number, as a shell reports a process killed by it."""
+
+    def __init__(self, message: str, *, signum: int, where: str | Path | None = None) -> None:
+        super().__init__(message, where=where)
+        self.exit_code = 128 + signum
 
 
 class InternalError(Wso2PatchError):
@@ -101,9 +118,14 @@ EXIT_CODES: dict[int, str] = {
     DriftError.exit_code: "rollback refused: a file changed by hand since the apply (use --force)",
     RefusedError.exit_code: "not confirmed: no terminal and no --yes, or the answer was no",
     WriteError.exit_code: "a file could not be written; nothing was changed",
+    PartialWriteError.exit_code: "a write failed and putting the files back failed too (or the journal could not "
+                                 "record the outcome): nothing is lost; fix the cause, then run 'wso2patch recover'",
     InternalError.exit_code: "internal error (for example an unstable plan); please report it",
     BusyError.exit_code: "another wso2patch process is working on this home (its pid is named)",
     UnfinishedError.exit_code: "an interrupted apply or rollback was found: run 'wso2patch recover' first",
     DatabaseError.exit_code: "database: server unreachable, credentials or privileges refused, foreign or "
                              "half-loaded tables that cannot be resumed",
+    128 + signal.SIGHUP: "SIGHUP: the transaction under way was finished or undone first; the line says which",
+    128 + signal.SIGINT: "Ctrl-C (SIGINT), or Ctrl-C / end of input at a prompt: as for SIGHUP",
+    128 + signal.SIGTERM: "SIGTERM: as for SIGHUP",
 }

@@ -1,0 +1,98 @@
+"""SIGINT, SIGTERM and SIGHUP while wso2patch writes: never a half-written home.
+
+While a command runs, the three signals raise `Interrupt` at once (nothing is being written then), except inside
+`deferred()`, the critical sections of a transaction: there the signal is only noted, and `check()` raises it at
+the next safe point (between two whole-file swaps), after which the caller runs recovery under the lock it holds.
+Once one signal has been acted on, later ones are noted and ignored: the process is already on its way out, and a
+second Ctrl-C must not cut the recovery short.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupt(BaseException):
+    """Like KeyboardInterrupt, a BaseException: no `except Exception` on the way may swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class _State:
+    def __init__(self) -> None:
+        self.depth = 0  # nesting of deferred() sections
+        self.pending: int | None = None  # a signal noted inside a deferred section
+        self.stopping = False  # an Interrupt is on its way: ignore further signals
+        self.done: list[str] = []  # what this command has completed so far, for the last line
+
+
+def completed() -> list[str]:
+    """What the command finished writing before a signal came (critical sections add to it)."""
+    return _state.done
+
+
+_state = _State()
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if _state.stopping:
+        return
+    if _state.depth == 0:
+        _state.stopping = True
+        raise Interrupt(signum)
+    if _state.pending is None:
+        _state.pending = signum
+
+
+def check() -> None:
+    """A safe point inside a deferred section: act on a signal noted since."""
+    if _state.pending is not None and not _state.stopping:
+        _state.stopping = True
+        raise Interrupt(_state.pending)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """A critical section: signals wait for check()."""
+    _state.depth += 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn the three signals into Interrupt for the duration; the previous handlers come back afterwards.
+    Nested use (main, then the command) keeps the outer installation and its state."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is _handler:
+        yield
+        return
+    previous: dict[int, Any] = {s: signal.signal(s, _handler) for s in SIGNALS}
+    _state.depth, _state.pending, _state.stopping, _state.done = 0, None, False, []
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def ignore_from_now() -> None:
+    """The work is done and printed: a signal during the last instants of exit changes nothing, so it is ignored
+    rather than let Python print a traceback from its shutdown."""
+    if threading.current_thread() is threading.main_thread():
+        for s in SIGNALS:
+            signal.signal(s, signal.SIG_IGN)

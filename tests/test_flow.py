@@ -9,7 +9,7 @@ import os
 import resource
 import socket
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,10 @@ def half_rolled_back(env: Env) -> None:
     put_back(env, journal(env)["transactions"][-1]["files"][0])
 
 
-def then(prepare: Callable[[Env], None], command: Callable[[Env], list[str | Path]]) -> Callable[[Env], list[str | Path]]:
+Command = Callable[[Env], list[str | Path]]
+
+
+def then(prepare: Callable[[Env], None], command: Command) -> Command:
     def setup(env: Env) -> list[str | Path]:
         prepare(env)
         return command(env)
@@ -181,7 +184,7 @@ def bounded_memory() -> None:  # a runaway read (of /dev/zero, say) fails fast i
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
 
-def run_console(args: list[str | Path], cwd: Path, **kw: Any) -> subprocess.CompletedProcess[str]:
+def run_console(args: Sequence[str | Path], cwd: Path, **kw: Any) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("WSO2PATCH_DEBUG", "WSO2PATCH_SPEC")}
     return subprocess.run([*console_script(), *map(str, args)], stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, cwd=cwd, env=environ, timeout=60, check=False, preexec_fn=bounded_memory, **kw)

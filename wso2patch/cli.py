@@ -104,9 +104,14 @@ def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
     if report.json_mode or not sys.stdin.isatty():
         raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
                            hint=f"{review}, then rerun with --yes")
+    from wso2patch.interrupt import Interrupt
+
     try:
         answer = typer.confirm(question)
-    except typer.Abort:  # Ctrl-C or end of input at the prompt (click turns both into Abort)
+    except (typer.Abort, Interrupt) as e:  # click turns Ctrl-C and end of input into Abort; SIGTERM is ours
+        print(file=sys.stderr)  # the error line starts on a line of its own, not after the question
+        if isinstance(e, Interrupt):
+            raise
         raise SignalError("interrupted; nothing was written", signum=signal.SIGINT) from None
     if not answer:
         raise RefusedError("not confirmed; nothing was written")
@@ -248,7 +253,8 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
             _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
             with critical(node_home, "apply") as said:
                 tx = commit_plan(plan, s)
-                said.append(f"{node_home}: patched ({count} file(s), transaction {tx.id if tx else '-'})")
+                said.append(f"{node_home}: the apply completed: {count} file(s) written (transaction "
+                            f"{tx.id if tx else '-'})")
         except BaseException:
             if recovered:  # the JSON document still says what this command did
                 report.nodes.append({"node": node, "home": str(node_home), "status": "error",
@@ -363,7 +369,7 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
             recovered = recover_now(target) if todo else []
             with critical(target, "rollback") as said:
                 done = txn.rollback(target, to=to, force=force)
-                said.append(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})")
+                said.append(f"{target}: the rollback completed: {files} restored to before apply {done[-1].id}")
         report.status = "rolled_back"
         report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done],
                              "recovered": [asdict(t) for t in recovered]})

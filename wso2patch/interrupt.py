@@ -3,6 +3,8 @@
 While a command runs, the three signals raise `Interrupt` at once (nothing is being written then), except inside
 `deferred()`, the critical sections of a transaction: there the signal is only noted, and `check()` raises it at
 the next safe point (between two whole-file swaps), after which the caller runs recovery under the lock it holds.
+A section that only moves the home back to a state it had (a rollback, a recovery) is `deferred(to_the_end=True)`:
+its safe points pass, and the signal is acted on when it is complete.
 Once one signal has been acted on, later ones are noted and ignored: the process is already on its way out, and a
 second Ctrl-C must not cut the recovery short.
 """
@@ -34,6 +36,7 @@ class Interrupt(BaseException):
 class _State:
     def __init__(self) -> None:
         self.depth = 0  # nesting of deferred() sections
+        self.to_the_end = 0  # nesting of sections that run to their end before a signal is acted on
         self.pending: int | None = None  # a signal noted inside a deferred section
         self.stopping = False  # an Interrupt is on its way: ignore further signals
         self.done: list[str] = []  # what this command has completed so far, for the last line
@@ -57,21 +60,23 @@ def _handler(signum: int, frame: FrameType | None) -> None:
         _state.pending = signum
 
 
-def check() -> None:
-    """A safe point inside a deferred section: act on a signal noted since."""
-    if _state.pending is not None and not _state.stopping:
+def check(*, end: bool = False) -> None:
+    """A safe point inside a deferred section (or its `end`): act on a signal noted since."""
+    if _state.pending is not None and not _state.stopping and (end or not _state.to_the_end):
         _state.stopping = True
         raise Interrupt(_state.pending)
 
 
 @contextmanager
-def deferred() -> Iterator[None]:
-    """A critical section: signals wait for check()."""
+def deferred(*, to_the_end: bool = False) -> Iterator[None]:
+    """A critical section: signals wait for check() (or, `to_the_end`, for the section's end)."""
     _state.depth += 1
+    _state.to_the_end += to_the_end
     try:
         yield
     finally:
         _state.depth -= 1
+        _state.to_the_end -= to_the_end
 
 
 @contextmanager
@@ -82,7 +87,7 @@ def handled() -> Iterator[None]:
         yield
         return
     previous: dict[int, Any] = {s: signal.signal(s, _handler) for s in SIGNALS}
-    _state.depth, _state.pending, _state.stopping, _state.done = 0, None, False, []
+    _state.depth, _state.to_the_end, _state.pending, _state.stopping, _state.done = 0, 0, None, False, []
     try:
         yield
     finally:

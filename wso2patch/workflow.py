@@ -132,19 +132,20 @@ def require_regular(home: Path, rels: list[str]) -> None:
 
 @contextmanager
 def critical(home: Path, what: str) -> Iterator[list[str]]:
-    """A transaction's writes, under the lock the caller holds. SIGINT, SIGTERM and SIGHUP wait for a safe point;
-    then recovery makes the home wholly before or after, and SignalError ends the command with 128 + the signal
-    number and one line saying where the home stands. The body adds to the yielded list what it completed. A write
-    that failed unexpectedly (a journal save on a full disk) ends in exit 9 when the journal shows nothing
-    unfinished (every file as it was), else 14 (PartialWriteError: run recover)."""
+    """A transaction's writes, under the lock the caller holds. SIGINT, SIGTERM and SIGHUP stop an apply at its next
+    safe point, and let a rollback or a recovery run to its end; then recovery makes the home wholly before or after,
+    and SignalError ends the command with 128 + the signal number and one line saying where the home stands. The
+    body adds to the yielded list what it completed. A write that failed unexpectedly (a journal save on a full
+    disk) ends in exit 9 when the journal shows nothing unfinished (every file as it was), else 14
+    (PartialWriteError: run recover)."""
     said: list[str] = []
     completed = False
-    with interrupt.deferred():
+    with interrupt.deferred(to_the_end=what != "apply"):  # a rollback or a recovery only moves back: it completes
         try:
             yield said
             completed = True
             interrupt.completed().extend(said)
-            interrupt.check()  # a signal after the last safe point: the work is complete
+            interrupt.check(end=True)  # a signal since the last safe point: the work is complete
         except interrupt.Interrupt as sig:
             raise _stopped(home, what, sig, completed=completed) from None
         except OSError as e:

@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -63,15 +62,13 @@ def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> No
     turns SIGINT, SIGTERM and SIGHUP into one line too, after finishing or undoing its transaction (interrupt.py)."""
     from wso2patch import interrupt
 
-    with interrupt.handled() if writes else nullcontext():
+    with interrupt.handled() if writes else interrupt.defaults():
         try:
             code = body()
         except Wso2PatchError as e:
             code = report.error(e)
         except interrupt.Interrupt as sig:  # outside a critical section: nothing was being written
-            from wso2patch.workflow import stopped_line
-
-            code = report.error(SignalError(stopped_line(sig, interrupt.completed()), signum=sig.signum))
+            code = report.error(SignalError(interrupt.line(sig, interrupt.completed()), signum=sig.signum))
         except KeyboardInterrupt:
             print("wso2patch: interrupted", file=sys.stderr)
             code = 130
@@ -659,11 +656,17 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
 
 def main() -> None:
     """Console entry point: click's usage errors become one line too (exit 2)."""
+    from wso2patch import interrupt
+
     global _CONSOLE
     _CONSOLE = True
+    interrupt.install()  # from the first instant wso2patch's code runs; _run narrows it per command
     code: Any
     try:
         code = app(args=sys.argv[1:] or ["--help"], standalone_mode=False)
+    except interrupt.Interrupt as sig:  # while the command line was parsed and the command loaded
+        print(f"wso2patch: error: {interrupt.line(sig, [])}", file=sys.stderr)
+        code = 128 + sig.signum
     except _USAGE_ERROR as e:
         message = getattr(e, "format_message", e.__str__)()
         ctx = getattr(e, "ctx", None)
@@ -674,6 +677,7 @@ def main() -> None:
         print(f"wso2patch: error: {getattr(e, 'format_message', e.__str__)()}", file=sys.stderr)
         code = getattr(e, "exit_code", 1)
     except typer.Abort:
-        print("wso2patch: interrupted", file=sys.stderr)
+        print("wso2patch: error: interrupted; nothing was written", file=sys.stderr)
         code = 130
+    interrupt.ignore_from_now()
     sys.exit(code if isinstance(code, int) else 0)

@@ -79,15 +79,27 @@ def deferred(*, to_the_end: bool = False) -> Iterator[None]:
         _state.to_the_end -= to_the_end
 
 
+def _main_thread() -> bool:  # only the main thread may set signal handlers
+    return threading.current_thread() is threading.main_thread()
+
+
+def install() -> None:
+    """The console script, from its first instant: signals become Interrupt (never restored: the process ends)."""
+    if _main_thread():
+        for s in SIGNALS:
+            signal.signal(s, _handler)
+        _state.depth, _state.to_the_end, _state.pending, _state.stopping, _state.done = 0, 0, None, False, []
+
+
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn the three signals into Interrupt for the duration; the previous handlers come back afterwards.
-    Nested use (main, then the command) keeps the outer installation and its state."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is _handler:
+    Nested use (the console script, then the command) keeps the outer installation and its state."""
+    if not _main_thread() or signal.getsignal(signal.SIGTERM) is _handler:
         yield
         return
-    previous: dict[int, Any] = {s: signal.signal(s, _handler) for s in SIGNALS}
-    _state.depth, _state.to_the_end, _state.pending, _state.stopping, _state.done = 0, 0, None, False, []
+    previous: dict[int, Any] = {s: signal.getsignal(s) for s in SIGNALS}
+    install()
     try:
         yield
     finally:
@@ -95,9 +107,32 @@ def handled() -> Iterator[None]:
             signal.signal(s, h)
 
 
+@contextmanager
+def defaults() -> Iterator[None]:
+    """A command that keeps no journal (db init talks to a server): the usual meaning of the signals, for the
+    duration, where install() had changed it."""
+    if not _main_thread() or signal.getsignal(signal.SIGTERM) is not _handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for s in SIGNALS:
+            signal.signal(s, _handler)
+
+
 def ignore_from_now() -> None:
     """The work is done and printed: a signal during the last instants of exit changes nothing, so it is ignored
     rather than let Python print a traceback from its shutdown."""
-    if threading.current_thread() is threading.main_thread():
+    if _main_thread():
         for s in SIGNALS:
             signal.signal(s, signal.SIG_IGN)
+
+
+def line(sig: Interrupt, parts: list[str]) -> str:
+    """The one line a signal ends a command with: which signal, then where each home it touched stands."""
+    by = "interrupted" if sig.signum == signal.SIGINT else f"interrupted by {sig.name}"
+    return f"{by}; {'; '.join(parts) if parts else 'nothing was written'}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -173,21 +172,12 @@ def _stopped(home: Path, what: str, sig: interrupt.Interrupt, *, completed: bool
     try:
         done = txn.recover(home)
     except (OSError, Wso2PatchError) as e:
-        return PartialWriteError(f"{_by(sig)}; recovering the {what} failed: {e}", where=home,
+        return PartialWriteError(f"{interrupt.line(sig, [f'{home}: recovering the {what} failed: {e}'])}", where=home,
                                  hint=f"nothing is lost; fix the cause, then run 'wso2patch recover --home {home}'")
     now = [f"{home}: {what_recovery_did(t)}" for t in done]
     if not now and not completed:
         now = [f"{home}: nothing was written"]
-    return SignalError(stopped_line(sig, [*interrupt.completed(), *now]), signum=sig.signum)
-
-
-def stopped_line(sig: interrupt.Interrupt, parts: list[str]) -> str:
-    """The one line a signal ends a command with: which signal, then where each home it touched stands."""
-    return f"{_by(sig)}; {'; '.join(parts) if parts else 'nothing was written'}"
-
-
-def _by(sig: interrupt.Interrupt) -> str:
-    return "interrupted" if sig.signum == signal.SIGINT else f"interrupted by {sig.name}"
+    return SignalError(interrupt.line(sig, [*interrupt.completed(), *now]), signum=sig.signum)
 
 
 def require_finished(home: Path) -> None:

@@ -135,4 +135,4 @@ def ignore_from_now() -> None:
 def line(sig: Interrupt, parts: list[str]) -> str:
     """The one line a signal ends a command with: which signal, then where each home it touched stands."""
     by = "interrupted" if sig.signum == signal.SIGINT else f"interrupted by {sig.name}"
-    return f"{by}; {'; '.join(parts) if parts else 'nothing was written'}"
+    return f"{by}; {'; '.join([*parts, 'nothing else was written']) if parts else 'nothing was written'}"

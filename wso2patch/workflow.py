@@ -66,10 +66,12 @@ def locked_home(home: Path) -> Iterator[None]:
     check_home(home)
     with ExitStack() as stack:
         try:
-            stack.enter_context(locked(home))
+            with interrupt.deferred():  # a signal while the lock is taken waits until its clean-up is in place
+                stack.enter_context(locked(home))
         except OSError as e:
             raise WriteError(f"cannot take the lock: {e.strerror or e}", where=home / STATE_DIR / "lock",
                              hint="nothing was changed; free space or make the home writable, then rerun") from None
+        interrupt.check()
         yield
 
 
@@ -138,15 +140,13 @@ def critical(home: Path, what: str) -> Iterator[list[str]]:
     disk) ends in exit 9 when the journal shows nothing unfinished (every file as it was), else 14
     (PartialWriteError: run recover)."""
     said: list[str] = []
-    completed = False
     with interrupt.deferred(to_the_end=what != "apply"):  # a rollback or a recovery only moves back: it completes
         try:
             yield said
-            completed = True
             interrupt.completed().extend(said)
             interrupt.check(end=True)  # a signal since the last safe point: the work is complete
         except interrupt.Interrupt as sig:
-            raise _stopped(home, what, sig, completed=completed) from None
+            raise _stopped(home, what, sig) from None
         except OSError as e:
             raise _failed(home, WriteError(f"cannot write: {e.strerror or e}", where=e.filename or home,
                                            hint="every file was left as it was; fix the cause (space, "
@@ -167,16 +167,14 @@ def _failed(home: Path, e: WriteError) -> Wso2PatchError:
                                   f"recover --home {home}'")
 
 
-def _stopped(home: Path, what: str, sig: interrupt.Interrupt, *, completed: bool) -> Wso2PatchError:
+def _stopped(home: Path, what: str, sig: interrupt.Interrupt) -> Wso2PatchError:
     """After a signal inside a critical section: recover under the same lock, and say where the home stands."""
     try:
         done = txn.recover(home)
     except (OSError, Wso2PatchError) as e:
         return PartialWriteError(f"{interrupt.line(sig, [f'{home}: recovering the {what} failed: {e}'])}", where=home,
                                  hint=f"nothing is lost; fix the cause, then run 'wso2patch recover --home {home}'")
-    now = [f"{home}: {what_recovery_did(t)}" for t in done]
-    if not now and not completed:
-        now = [f"{home}: nothing was written"]
+    now = [f"{home}: {what_recovery_did(t)}" for t in done]  # completed work is in interrupt.completed() already
     return SignalError(interrupt.line(sig, [*interrupt.completed(), *now]), signum=sig.signum)
 
 

@@ -125,12 +125,13 @@ def judge(kind: str, sig: signal.Signals, code: int, err: str, verdict: str) -> 
 
 def early(sig: signal.Signals, code: int, lines: list[str]) -> bool:
     """Stopped by the default action during Python's start-up, before wso2patch installed its handlers: killed by
-    the signal, or (SIGINT) a KeyboardInterrupt traceback whose wso2patch frames, if any, are module imports."""
+    the signal, or (SIGINT) a KeyboardInterrupt traceback whose wso2patch frames, if any, are module imports (or
+    main() before its first statement, install(), took effect)."""
     if code == -sig and not lines:
         return True
     ours = [line for line in lines if "/wso2patch/" in line and line.lstrip().startswith("File ")]
     return (sig == signal.SIGINT and code in (-sig, 1) and bool(lines) and lines[-1] == "KeyboardInterrupt"
-            and all(line.endswith("in <module>") for line in ours))
+            and all(line.endswith(("in <module>", "in main")) for line in ours))
 
 
 def trial(kind: str, sig: signal.Signals, tree: Path, window: float, delay: float, rng: random.Random,

@@ -157,3 +157,15 @@ def test_the_prompt_interrupted_writes_nothing(env: Env, tmp_path: Path, action:
         os.close(slave)
     assert says in err
     assert snapshot(env.home1) == before and not (env.home1 / ".wso2patch").exists()  # not even the lock
+
+
+def test_a_command_run_in_process_gives_the_signal_handlers_back(env: Env) -> None:
+    """The handlers are wso2patch's only while a writing command runs: a program that calls it keeps its own."""
+    from typer.testing import CliRunner
+
+    from wso2patch.cli import app
+
+    mine = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    result = CliRunner().invoke(app, ["apply", "--node", "1", "--spec", str(env.spec), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert {s: signal.getsignal(s) for s in mine} == mine

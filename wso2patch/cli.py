@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__
+from wso2patch import __version__, interrupt
 from wso2patch.errors import (
     ConfigError,
     DatabaseError,
@@ -60,28 +60,27 @@ def _report(command: str, json_: bool, *, reveal: bool = False) -> Report:
 def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
     """Run a command body; every error becomes one line and its documented exit code. A command that `writes`
     turns SIGINT, SIGTERM and SIGHUP into one line too, after finishing or undoing its transaction (interrupt.py)."""
-    from wso2patch import interrupt
-
-    with interrupt.handled() if writes else interrupt.defaults():
-        try:
+    try:
+        with interrupt.handled() if writes else interrupt.defaults():
+            interrupt.check()  # a signal while the command loaded: nothing was written
             code = body()
-        except Wso2PatchError as e:
-            code = report.error(e)
-        except interrupt.Interrupt as sig:  # outside a critical section: nothing was being written
-            code = report.error(SignalError(interrupt.line(sig, interrupt.completed()), signum=sig.signum))
-        except KeyboardInterrupt:
-            print("wso2patch: interrupted", file=sys.stderr)
-            code = 130
-        except _USAGE_ERROR:
-            raise  # a usage error found inside a command is still exit 2, one line (main)
-        except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
-            kind = WriteError if writes else ConfigError
-            code = report.error(kind(f"{e.strerror or e}", where=e.filename,
-                                     hint="nothing was changed; fix the cause and rerun"))
-        except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
-            if os.environ.get("WSO2PATCH_DEBUG"):
-                raise
-            code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
+    except Wso2PatchError as e:
+        code = report.error(e)
+    except interrupt.Interrupt as sig:  # at a safe point outside a transaction: nothing was being written
+        code = report.error(SignalError(interrupt.line(sig, interrupt.completed()), signum=sig.signum))
+    except KeyboardInterrupt:
+        print("wso2patch: interrupted", file=sys.stderr)
+        code = 130
+    except _USAGE_ERROR:
+        raise  # a usage error found inside a command is still exit 2, one line (main)
+    except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
+        kind = WriteError if writes else ConfigError
+        code = report.error(kind(f"{e.strerror or e}", where=e.filename,
+                                 hint="nothing was changed; fix the cause and rerun"))
+    except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
+        if os.environ.get("WSO2PATCH_DEBUG"):
+            raise
+        code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
     if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
         interrupt.ignore_from_now()
     raise typer.Exit(code)
@@ -101,13 +100,12 @@ def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
     if report.json_mode or not sys.stdin.isatty():
         raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
                            hint=f"{review}, then rerun with --yes")
-    from wso2patch.interrupt import Interrupt
-
     try:
-        answer = typer.confirm(question)
-    except (typer.Abort, Interrupt) as e:  # click turns Ctrl-C and end of input into Abort; SIGTERM is ours
+        with interrupt.interruptible():
+            answer = typer.confirm(question)
+    except (typer.Abort, interrupt.Interrupt) as e:  # click turns end of input (and Ctrl-C) into Abort
         print(file=sys.stderr)  # the error line starts on a line of its own, not after the question
-        if isinstance(e, Interrupt):
+        if isinstance(e, interrupt.Interrupt):
             raise
         raise SignalError("interrupted; nothing was written", signum=signal.SIGINT) from None
     if not answer:
@@ -210,6 +208,7 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
         what_recovery_did,
     )
 
+    interrupt.check()  # a safe point per node (apply --all)
     check_home(node_home)
     recovered: list[Transaction] = []
 
@@ -656,17 +655,12 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
 
 def main() -> None:
     """Console entry point: click's usage errors become one line too (exit 2)."""
-    from wso2patch import interrupt
-
+    interrupt.install()  # first: a signal while the command line is parsed and the command loads is noted too
     global _CONSOLE
     _CONSOLE = True
-    interrupt.install()  # from the first instant wso2patch's code runs; _run narrows it per command
     code: Any
     try:
         code = app(args=sys.argv[1:] or ["--help"], standalone_mode=False)
-    except interrupt.Interrupt as sig:  # while the command line was parsed and the command loaded
-        print(f"wso2patch: error: {interrupt.line(sig, [])}", file=sys.stderr)
-        code = 128 + sig.signum
     except _USAGE_ERROR as e:
         message = getattr(e, "format_message", e.__str__)()
         ctx = getattr(e, "ctx", None)

@@ -65,9 +65,9 @@ def locked_home(home: Path) -> Iterator[None]:
     """The home's lock, nothing more: the lock file is all it writes (and on a full disk, not even that)."""
     check_home(home)
     with ExitStack() as stack:
+        interrupt.check()
         try:
-            with interrupt.deferred():  # a signal while the lock is taken waits until its clean-up is in place
-                stack.enter_context(locked(home))
+            stack.enter_context(locked(home))
         except OSError as e:
             raise WriteError(f"cannot take the lock: {e.strerror or e}", where=home / STATE_DIR / "lock",
                              hint="nothing was changed; free space or make the home writable, then rerun") from None
@@ -140,6 +140,7 @@ def critical(home: Path, what: str) -> Iterator[list[str]]:
     disk) ends in exit 9 when the journal shows nothing unfinished (every file as it was), else 14
     (PartialWriteError: run recover)."""
     said: list[str] = []
+    interrupt.check()
     with interrupt.deferred(to_the_end=what != "apply"):  # a rollback or a recovery only moves back: it completes
         try:
             yield said

@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     per_signal = ", ".join(f"{n} {s.name}" for s, n in count.items())
     print(f"killtest: {tally.trials} trials on {tree.name} ({(a.trials + 1) // 2} apply, {a.trials // 2} rollback; "
           f"{per_signal}) in {time.monotonic() - start:.0f} s: {tally.interrupted} killed mid-write; after recovery "
-          f"{tally.before} stock, {tally.after} fully patched, {len(tally.bad)} mixed or corrupt")
+          f"{tally.before} stock, {tally.after} fully patched; {len(tally.bad)} failed (a mixed or corrupt home, or a "
+          "wrong exit code or line)")
     if tally.signalled:
         print(f"killtest: SIGTERM/SIGINT/SIGHUP: {tally.handled} exited 128+signal with the state line "
               f"({tally.mid_write} of them after finishing or undoing a transaction themselves), {tally.finished} "

@@ -1,5 +1,5 @@
 """The command line: parse options, call the command (wso2patch.commands), render its result (render.py), map errors
-to exit codes. diff, apply, rollback and recover still print through report.Report as they go."""
+to exit codes. diff and apply still print through report.Report as they go."""
 
 from __future__ import annotations
 

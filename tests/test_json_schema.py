@@ -249,15 +249,18 @@ def test_the_result_types_of_rollback_and_recover_match_what_they_print(cli: Cli
     back = cli("rollback", "--home", h2, "--yes")
     (tx,) = journal_of(h2).load()
     result = RollbackResult(status="rolled_back", nodes=[HomeTransactions(h2, "rolled_back", [tx], [])])
-    doc = assert_valid(document(result, str))
-    old = assert_valid(json.loads(cli("rollback", "--home", h2, "--yes", "--json").stdout))  # nothing left
-    assert old["nodes"] == [] and doc["nodes"][0]["transactions"][0]["id"] == tx.id
     show(Report("rollback", False), result.human())
     assert capsys.readouterr().out == back.stdout
+    assert cli("apply", "--spec", spec, "--node", 2, "--yes").exit_code == 0
+    doc = assert_valid(json.loads(cli("rollback", "--home", h2, "--yes", "--json").stdout))
+    (_, tx2) = journal_of(h2).load()
+    assert doc == document(RollbackResult(status="rolled_back", nodes=[HomeTransactions(h2, "rolled_back", [tx2],
+                                                                                        [])]), str)
     nothing = RollbackResult(status="nothing", nodes=[HomeTransactions(h2, "nothing", [], [])])
     show(Report("rollback", False), nothing.human())
     assert capsys.readouterr().out == cli("rollback", "--home", h2, "--yes").stdout
+    assert assert_valid(json.loads(cli("rollback", "--home", h2, "--yes", "--json").stdout)) == document(nothing, str)
     recovered = RecoverResult(status="nothing", nodes=[HomeTransactions(h2, "nothing", [], [])])
-    assert_valid(document(recovered, str))
+    assert assert_valid(json.loads(cli("recover", "--home", h2, "--json").stdout)) == document(recovered, str)
     show(Report("recover", False), recovered.human())
     assert capsys.readouterr().out == cli("recover", "--home", h2).stdout

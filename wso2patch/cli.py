@@ -1,5 +1,5 @@
 """The command line: parse options, call the command (wso2patch.commands), render its result (render.py), map errors
-to exit codes. diff, apply, rollback and recover still print through report.Report as they go."""
+to exit codes. diff and apply still print through report.Report as they go."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ import typer
 from wso2patch import __version__, interrupt
 from wso2patch.errors import (
     ConfigError,
-    DriftError,
     ExitCode,
     InternalError,
-    NoSuchTransactionError,
     RefusedError,
     SignalError,
     UsageError,
@@ -66,7 +64,7 @@ def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = Fa
     return Report(command, json_, reveal=reveal, quiet=quiet)
 
 
-def _call(report: Report, command: Callable[[], Result]) -> NoReturn:
+def _call(report: Report, command: Callable[[], Result], *, writes: bool = False) -> NoReturn:
     """The options are parsed: call the command, render its result, exit with its code (or an error's)."""
 
     def body() -> int:
@@ -78,7 +76,7 @@ def _call(report: Report, command: Callable[[], Result]) -> NoReturn:
             raise typer.BadParameter(str(e), param_hint=e.option) from None
         return render.emit(report, result, quiet=report.quiet)
 
-    _run(report, body)
+    _run(report, body, writes=writes)
 
 
 class _Ui:
@@ -88,11 +86,14 @@ class _Ui:
         self.report, self.yes = report, yes
 
     def confirm(self, preview: Result, question: str, review: str) -> None:
+        self.show(preview)
+        _confirm(self.report, self.yes, question, review)
+
+    def show(self, preview: Result) -> None:
         from wso2patch import render
 
         if not self.report.json_mode and (not self.report.quiet or _asks(self.yes, False)):
             render.show(self.report, preview.human())
-        _confirm(self.report, self.yes, question, review)
 
     def progress(self) -> AbstractContextManager[Progress]:
         return self.report.progress()
@@ -347,100 +348,24 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
              json_: JsonOpt = False, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
-    from wso2patch import txn
-    from wso2patch.workflow import (
-        critical,
-        drift_diffs,
-        forecast,
-        journal_of,
-        locked_home,
-        managed,
-        recover_now,
-        require_regular,
-        unfinished_error,
-        what_recovery_did,
-    )
+    from wso2patch.commands.rollback import rollback as run
 
     report = _report("rollback", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-
-    def body() -> int:
-        target = _target(report, home, node, spec)
-        with locked_home(target):
-            # Decide from the journal as recovery would leave it, without recovering: every refusal below writes
-            # nothing. Where recovery itself would change files (undo an apply, complete a rollback), that is
-            # for 'recover' to do, not for a rollback to pile another undo on top of.
-            todo = forecast(target)
-            if any(outcome != "committed" for _, outcome in todo):
-                raise unfinished_error(target, [t for t in todo if t[1] != "committed"], "rollback")
-            finishing = {t.id for t, _ in todo}
-            note = f"; this home also needs 'wso2patch recover --home {target}'" if todo else ""
-            live = [t for t in journal_of(target).load() if t.state == "committed" or t.id in finishing]
-            if not live:
-                report.status = "nothing"
-                report.say(f"{target}: nothing to roll back", style="green")
-                report.emit()
-                return 0
-            ids = [t.id for t in live]
-            if to is not None and to not in ids:
-                raise NoSuchTransactionError(f"no applied transaction {to}", where=target,
-                                             hint=f"see 'wso2patch history --home {target}'{note}")
-            undo = live[ids.index(to):] if to is not None else live[-1:]
-            files = ", ".join(sorted({f.path for t in undo for f in t.files}))
-            require_regular(target, sorted({f.path for t in undo for f in t.files}))
-            hand = txn.drifted(target, undo)
-            for text in drift_diffs(target, undo):
-                report.show_text_diff(text)
-            if hand and not force:
-                raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in hand)}",
-                                 where=target, hint="nothing was restored; keep the hand edits, or rerun with "
-                                 f"--force to overwrite them{note}")
-            for t, _ in todo:
-                report.say(f"{target}: first, recovery marks interrupted apply {t.id} complete (its files were all "
-                           "written)", style="yellow")
-            _confirm(report, yes, f"Restore {files} in {target} to before apply {undo[0].id}?",
-                     f"it would restore {files}{note}")
-            recovered = recover_now(target) if todo else []
-            with critical(target, "rollback") as said:
-                done = txn.rollback(target, managed=managed, to=to, force=force)
-                said.append(f"{target}: the rollback completed: {files} restored to before apply {done[-1].id}")
-        report.status = "rolled_back"
-        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done],
-                             "recovered": [asdict(t) for t in recovered]})
-        for t in recovered:
-            report.say(f"{target}: {what_recovery_did(t)}", style="yellow")
-        report.say(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})", style="green")
-        report.emit()
-        return 0
-
-    _run(report, body, writes=True)
+    _call(report, lambda: run(_target(report, home, node, spec), _Ui(report, yes), to=to, force=force), writes=True)
 
 
 @app.command()
 def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
             quiet: QuietOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    from wso2patch.workflow import what_recovery_did, writing
+    from wso2patch.commands.rollback import recover as run
 
     report = _report("recover", json_, quiet=quiet)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-
-    def body() -> int:
-        target = _target(report, home, node, spec)
-        with writing(target) as done:
-            pass
-        report.nodes.append({"home": str(target), "recovered": [asdict(t) for t in done]})
-        report.status = "recovered" if done else "nothing"
-        for t in done:
-            report.say(f"{target}: {what_recovery_did(t)}", style="yellow")
-        if not done:
-            report.say(f"{target}: nothing to recover", style="green")
-        report.emit()
-        return 0
-
-    _run(report, body, writes=True)
+    _call(report, lambda: run(_target(report, home, node, spec)), writes=True)
 
 
 @app.command()

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from wso2patch import interrupt
-from wso2patch.errors import ConfigError, DriftError, InternalError, PartialWriteError, WriteError, Wso2PatchError
+from wso2patch.errors import (
+    ConfigError,
+    DriftError,
+    InternalError,
+    NoSuchTransactionError,
+    PartialWriteError,
+    WriteError,
+    Wso2PatchError,
+)
 from wso2patch.journal import (
     STATE_DIR,
     FileRecord,
@@ -32,7 +40,7 @@ from wso2patch.journal import (
 )
 
 __all__ = ["STATE_DIR", "Change", "Journal", "PartialWriteError", "Transaction", "commit", "drifted", "recover",
-           "rollback"]
+           "rollback", "to_undo"]
 
 
 @dataclass(frozen=True)
@@ -221,19 +229,28 @@ def _undo(home: Path, journal: Journal, txs: list[Transaction], tx: Transaction)
     journal.save(txs)
 
 
+def to_undo(home: Path, txs: Sequence[Transaction], to: str | None, *,
+            finishing: Collection[str] = ()) -> list[Transaction]:
+    """What a rollback undoes, oldest first: the newest applied transaction, or every one back to and including
+    `to`; none when nothing is applied (whatever `to`). `finishing`: ids of unfinished applies that recovery will
+    mark complete first, which count as applied. The one place this choice is made: the rollback command's
+    refusals decide on it before recovering, and rollback() below undoes it after."""
+    live = [t for t in txs if t.state == "committed" or t.id in finishing]
+    ids = [t.id for t in live]
+    if to is None or not live:
+        return live[-1:]
+    if to not in ids:
+        also = f"; this home also needs 'wso2patch recover --home {home}'" if finishing else ""
+        raise NoSuchTransactionError(f"no applied transaction {to}", where=home,
+                                     hint=f"see 'wso2patch history --home {home}'{also}")
+    return live[ids.index(to):]
+
+
 def rollback(home: Path, *, managed: Managed, to: str | None = None, force: bool = False) -> list[Transaction]:
     """Undo the last committed transaction, or every one back to and including `to`; newest first."""
     journal = Journal(home, managed)
     txs = journal.load()
-    live = [t for t in txs if t.state == "committed"]
-    if to is not None:
-        ids = [t.id for t in live]
-        if to not in ids:
-            raise WriteError(f"no applied transaction {to} to roll back to", where=home,
-                             hint="see 'wso2patch history' for the ids")
-        undo = live[ids.index(to):]
-    else:
-        undo = live[-1:]
+    undo = to_undo(home, txs, to)
     changed = drifted(home, undo)
     if changed and not force:
         raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in changed)}", where=home,

@@ -77,4 +77,7 @@ class Ui(Protocol):
     def confirm(self, preview: Result, question: str, review: str) -> None:
         """Show the preview, then ask; raise RefusedError when not confirmed."""
 
+    def show(self, preview: Result) -> None:
+        """Show what a refusal is about (a rollback's hand edits), as confirm would before asking."""
+
     def progress(self) -> AbstractContextManager[Progress]: ...

@@ -15,6 +15,7 @@ from wso2patch.commands import A_DIFF, OMIT_NONE, Block, Diff, Line, Result
 from wso2patch.diff import file_diff
 from wso2patch.journal import STATE_DIR, Transaction
 from wso2patch.plan import OpResult, Plan
+from wso2patch.workflow import what_recovery_did
 
 TransactionResult = Transaction
 NodeState = Literal["pending", "clean", "applied", "already", "error"]
@@ -119,13 +120,10 @@ class RollbackResult(Result):
         for h in self.nodes:
             files = ", ".join(sorted({f.path for t in h.transactions for f in t.files}))
             ids = ", ".join(t.id for t in h.transactions)
+            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered]
             out.append(Line(f"{h.home}: restored {files} (apply {ids})" if h.transactions else
                             f"{h.home}: nothing to roll back", "green"))
         return out
-
-
-_RECOVERED = {"committed": "its files were all written: finished", "recovered": "undone: files as before it",
-              "rolled_back": "rollback completed"}
 
 
 @dataclass(kw_only=True)
@@ -137,6 +135,6 @@ class RecoverResult(Result):
     def human(self) -> list[Block]:
         out: list[Block] = []
         for h in self.nodes:
-            out += [Line(f"{h.home}: transaction {t.id}: {_RECOVERED.get(t.state, t.state)}", "yellow")
-                    for t in h.recovered] or [Line(f"{h.home}: nothing to recover", "green")]
+            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered] or [
+                Line(f"{h.home}: nothing to recover", "green")]
         return out

@@ -27,8 +27,9 @@ def write(tmp_path: Path, body: str) -> Path:
 
 def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
     patches = load_patches()
-    assert [p.name for p in patches] == ["clustering", "wka-members", "host-names", "port-offset", "carbon-db-off",
-                                         "datasources", "mb-store", "registry-mounts", "user-store", "thrift-host"]
+    assert [p.name for p in patches] == ["clustering", "wka-members", "hazelcast-properties", "host-names",
+                                         "port-offset", "carbon-db-off", "datasources", "mb-store", "registry-mounts",
+                                         "user-store", "thrift-host"]
     assert all(p.description and "\n" not in p.description for p in patches)
     assert {p.name for p in patches if p.requires} == {"mb-store", "thrift-host"}
 
@@ -71,13 +72,14 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
         monkeypatch.setattr(patchcheck, name, refuse)
     monkeypatch.setattr(etree, "XPath", refuse)
     values = dict.fromkeys(variables.KNOWN, "v")
-    steps = [s for p in patches for s in p.render(values, PEERS)]
+    rows = {t: [{"item.key": "k", "item.value": "v"}] for t in variables.TABLES}  # one row: one step per op
+    steps = [s for p in patches for s in p.render(values, PEERS, rows)]
     assert len(steps) == sum(len(p.ops) for p in patches) and all(s.op is not None for s in steps)
 
 
 def test_every_xpath_of_the_shipped_set_is_compiled_at_load() -> None:
     for p in load_patches():
-        for op in p.ops:
+        for op in [op for op in p.ops if op.prop_key is None]:  # a property op has no XPath
             exprs = {k: v for k, v in op.fields.items() if k in ("xpath", "parent", "select", "after", "key")}
             assert set(op.xpaths) == set(exprs) and exprs, (p.name, op.number)
             assert all(isinstance(x, etree.XPath) for x in op.xpaths.values())

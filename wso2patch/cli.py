@@ -113,14 +113,16 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
 
 
 @app.command()
-def patches(json_: JsonOpt = False) -> None:
-    """List the patch set, one line per patch."""
-    from wso2patch.patchset import load_patches
+def patches(spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+    """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
+    from wso2patch.spec import find_spec
+    from wso2patch.workflow import patch_listing
 
     report = _report("patches", json_)
 
     def body() -> int:
-        report.patches(load_patches())
+        s = _load(report, spec) if spec is not None or find_spec(None).is_file() else None  # its [patches]
+        report.patches(patch_listing(s))
         report.emit()
         return 0
 
@@ -338,9 +340,8 @@ def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, jso
     """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
     of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
     from wso2patch.journal import Journal
-    from wso2patch.patchset import load_patches
     from wso2patch.plan import check_home
-    from wso2patch.workflow import diff_targets, home_for, patch_status, plan_node, require_finished
+    from wso2patch.workflow import diff_targets, home_for, patch_status, plan_node, require_finished, spec_patches
 
     report = _report("status", json_)
 
@@ -360,7 +361,7 @@ def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, jso
             check_home(node_home)
             require_finished(node_home)
             columns[node_id] = patch_status(plan_node(s, node_id, node_home), Journal(node_home).load())
-        patches = [p.name for p in load_patches()]
+        patches = [p.name for p in spec_patches(s)]
         styles = {"applied": "green", "pending": "yellow", "drifted": "red", "not applicable": "dim"}
         worst = {p: next((st for st in ("drifted", "pending") if any(c.get(p) == st for c in columns.values())),
                          "applied") for p in patches}
@@ -492,7 +493,7 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
             check_home(node_home)
             require_finished(node_home)
             if s is not None and node_id is not None:
-                bytes_ = ({f.rel: f.new for f in plan_node(s, node_id, node_home).files} if planned else None)
+                bytes_ = plan_node(s, node_id, node_home).planned if planned else None
                 configs[node_id] = load(node_home, bytes_)
             elif not driver_jars(node_home):
                 report.warn(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "

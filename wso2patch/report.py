@@ -31,7 +31,7 @@ _STYLE = {"+": "green", "-": "red", "@": "cyan"}
 def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str, Any]:
     files = []
     for f in plan.files:
-        entry: dict[str, Any] = {"path": f.rel, "changed": f.changed,
+        entry: dict[str, Any] = {"path": f.rel, "changed": f.changed, "new": not f.existed,
                                  "operations": [asdict(r) for r in f.results]}
         if with_diff and f.changed:
             entry["diff"] = file_diff(f) if reveal else mask_diff(file_diff(f))
@@ -127,14 +127,15 @@ class Report:
 
             yield update
 
-    def patches(self, patches: list[Patch]) -> None:
+    def patches(self, patches: list[tuple[Patch, str]]) -> None:
+        """One line per patch: name, description, and where it comes from (built-in, or the site file)."""
         if self.json_mode:
-            self.nodes = [{"name": p.name, "file": p.file, "description": p.description,
-                           "requires": list(p.requires), "operations": len(p.ops)} for p in patches]
+            self.nodes = [{"name": p.name, "file": p.file, "description": p.description, "source": source,
+                           "requires": list(p.requires), "operations": len(p.ops)} for p, source in patches]
             return
-        width = max(len(p.name) for p in patches)
-        for p in patches:  # one line each, never wrapped: greppable
-            self.out.print(Text(f"{p.name:<{width}}  {p.description}"))
+        width = max(len(p.name) for p, _ in patches)
+        for p, source in patches:  # one line each, never wrapped: greppable
+            self.out.print(Text(f"{p.name:<{width}}  {p.description}  ({source})"), crop=False)
 
     # --- results ------------------------------------------------------------------------------------
     def node(self, plan: Plan, status: str, tx: Transaction | None = None, *, with_diff: bool = True) -> None:

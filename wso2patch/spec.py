@@ -17,15 +17,16 @@ from wso2patch.errors import SpecError
 
 # key -> (type, required); nested tables map to a dict of their own
 SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
-    "cluster": {"domain": (str, False)},
+    "cluster": {"domain": (str, False), "hazelcast": (dict, False)},
     "database": {"host": (str, True), "port": (int, False), "username": (str, True), "password": (str, False),
                  "password_env": (str, False), "options": (str, False), "names": (dict, False)},
     "database.names": {"user": (str, False), "registry": (str, False), "local": (str, False),
                        "mb_store": (str, False)},
     "node": {"id": (int, True), "host": (str, True), "offset": (int, False), "home": (str, False),
              "member_port": (int, False)},
+    "patches": {"extra": (list, False), "disable": (list, False)},
 }
-TOP = {"cluster": dict, "database": dict, "node": list}
+TOP = {"cluster": dict, "database": dict, "node": list, "patches": dict}
 DEFAULT_NAMES = {"user": "WSO2_USER_DB", "registry": "REGISTRY_DB", "local": "REGISTRY_LOCAL{id}",
                  "mb_store": "WSO2_MB_STORE_DB"}
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
@@ -74,12 +75,25 @@ class Database:
 
 
 @dataclass(frozen=True)
+class SitePatches:
+    """[patches]: the site's own patch files (globs relative to the spec's folder) and built-in patches switched
+    off; `where` is the spec's [patches] line, for the errors found when the patch set is loaded."""
+
+    extra: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    base: Path = Path(".")
+    where: str = ""
+
+
+@dataclass(frozen=True)
 class Spec:
     path: Path
     sha256: str
     domain: str | None
     db: Database
     nodes: tuple[Node, ...]
+    hazelcast: Mapping[str, str] | None = None  # [cluster.hazelcast], values as Java reads them; None: no table
+    site: SitePatches = SitePatches()
 
     def node(self, node_id: int) -> Node:
         for n in self.nodes:
@@ -111,6 +125,12 @@ class Spec:
         return [{"peer.id": str(p.id), "peer.host": p.host, "peer.url_host": p.url_host,
                  "peer.member_port": str(p.member_port)}
                 for p in self.peers(node_id)]
+
+    def rows(self) -> dict[str, list[dict[str, str]]]:
+        """The spec tables a patch may repeat an op over (variables.TABLES); a table the spec lacks is absent."""
+        if self.hazelcast is None:
+            return {}
+        return {"cluster.hazelcast": [{"item.key": k, "item.value": v} for k, v in self.hazelcast.items()]}
 
 
 def unsafe(value: str) -> str | None:
@@ -214,7 +234,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         if key not in TOP:
             close = difflib.get_close_matches(key, TOP, n=1)
             raise c.fail(f"unknown table [{key}]", key, hint=f"did you mean [{close[0]}]?" if close else
-                         "known tables: [cluster], [database], [[node]]")
+                         "known tables: [cluster], [database], [[node]], [patches]")
         if not isinstance(value, TOP[key]):
             raise c.fail(f"{key} must be {'[[node]] tables' if key == 'node' else f'a [{key}] table'}", key)
     cluster = c.table(data.get("cluster", {}), "cluster")
@@ -260,7 +280,8 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
     _check_homes(c, nodes)
     return Spec(path=path, sha256=digest, domain=cluster.get("domain"), nodes=tuple(sorted(nodes, key=lambda n: n.id)),
                 db=Database(host=db["host"], port=port, username=db["username"], password=password,
-                            options=db.get("options"), names=names))
+                            options=db.get("options"), names=names),
+                hazelcast=_hazelcast(c, cluster), site=_site_patches(c, path, data.get("patches", {})))
 
 
 def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
@@ -336,3 +357,58 @@ def _check_homes(c: _Checker, nodes: list[Node]) -> None:
             raise c.fail(f"nodes #{seen[real] + 1} and #{i + 1} share the home {real}", "node", i, "home",
                          hint="every node needs its own product home: unpack the product once per node")
         seen[real] = i
+
+
+# --- [cluster.hazelcast] and [patches] (issue 10) ------------------------------------------------------------
+_PROPERTY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """An unquoted dotted key (hazelcast.logging.type = "log4j") is nested tables in TOML: join it back."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        out.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
+
+
+def _hazelcast(c: _Checker, cluster: dict[str, Any]) -> dict[str, str] | None:
+    """Hazelcast property names and their values as Java's Properties holds them (true/false, decimal)."""
+    if "hazelcast" not in cluster:
+        return None
+    out = {}
+    for key, value in _flat(cluster["hazelcast"]).items():
+        if not _PROPERTY.match(key):
+            raise c.fail(f"[cluster.hazelcast] key {key!r} is not a Hazelcast property name", "cluster.hazelcast",
+                         None, key,
+                         hint="use the property's name, letters, digits, '.', '_' and '-' (quoted when dotted: "
+                              '"hazelcast.max.no.heartbeat.seconds" = 600)')
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, int):
+            out[key] = str(value)
+        elif isinstance(value, str):
+            if bad := unsafe(value):
+                raise c.fail(f"[cluster.hazelcast] {key} contains {bad}", "cluster.hazelcast", None, key,
+                             hint="a Hazelcast property value is one line of text: remove it")
+            out[key] = value
+        else:
+            raise c.fail(f"[cluster.hazelcast] {key} must be a string, an integer or a boolean, not "
+                         f"{type(value).__name__}", "cluster.hazelcast", None, key,
+                         hint="write a number as Hazelcast reads it, e.g. 600 or \"0.5\"")
+    return out
+
+
+def _site_patches(c: _Checker, path: Path, data: dict[str, Any]) -> SitePatches:
+    table = c.table(data, "patches")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("extra", "disable"):
+        items = table.get(key, [])
+        for item in items:
+            if not isinstance(item, str) or not item or unsafe(item):
+                what = "a patch file pattern" if key == "extra" else "a built-in patch name"
+                raise c.fail(f"[patches] {key} must list strings, each {what}; {item!r} is not one", "patches",
+                             None, key, hint='e.g. extra = ["site/*.toml"], disable = ["thrift-host"]')
+        lists[key] = tuple(items)
+    line = _line_of(c.text, "patches", None, None)
+    return SitePatches(extra=lists["extra"], disable=lists["disable"], base=path.parent,
+                       where=f"{path}:{line}" if line else str(path))

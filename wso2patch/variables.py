@@ -19,9 +19,15 @@ NODE: frozenset[str] = frozenset({
 })
 # Present only when the spec sets them: an op using one must be guarded by `when` naming it.
 OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options"})
-# One row per peer, only inside `replace_children` with `for_each = "peer"` (merged over the node's values).
+# One row per peer, only inside an op with `for_each = "peer"` (merged over the node's values).
 PEER: frozenset[str] = frozenset({"peer.id", "peer.host", "peer.url_host", "peer.member_port"})
 KNOWN: frozenset[str] = NODE | OPTIONAL
+# Spec tables of free-form keys: `when` may name one (the op is skipped when the spec has no such table), and
+# `for_each` repeats an op once per key, in the spec's order, each row giving {item.key} and {item.value}.
+ITEM: frozenset[str] = frozenset({"item.key", "item.value"})
+TABLES: frozenset[str] = frozenset({"cluster.hazelcast"})
+# What `for_each` may name, and the names each of its rows adds.
+ROWS: dict[str, frozenset[str]] = {"peer": PEER, **{t: ITEM for t in sorted(TABLES)}}
 
 
 def describe(names: frozenset[str]) -> str:

@@ -42,10 +42,27 @@ def diff_targets(spec: Spec, node_id: int | None, home: Path | None) -> list[tup
     return found
 
 
+def spec_patches(spec: Spec | None) -> list[Patch]:
+    """The patch set a spec asks for: the built-in patches less [patches] disable, plus [patches] extra."""
+    if spec is None:
+        return load_patches()
+    site = spec.site
+    return load_patches(extra=site.extra, disable=site.disable, base=site.base, where=site.where)
+
+
+def patch_listing(spec: Spec | None) -> list[tuple[Patch, str]]:
+    """Every patch with where it comes from: 'built-in', the site file's path; disabled built-ins last."""
+    active = spec_patches(spec)
+    off = {n.casefold() for n in spec.site.disable} if spec is not None else set()
+    disabled = [(p, "built-in, disabled by [patches]") for p in load_patches() if p.name.casefold() in off]
+    return [(p, p.origin) for p in active] + disabled
+
+
 def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,
               jdbc_driver: Path | None = None) -> Plan:
     spec.node(node_id)  # an unknown node is reported before the home is looked at
-    plan = build_plan(home, node_id, patches or load_patches(), spec.values(node_id), spec.peer_values(node_id))
+    plan = build_plan(home, node_id, patches or spec_patches(spec), spec.values(node_id), spec.peer_values(node_id),
+                      spec.rows())
     if jdbc_driver is not None:
         plan.copies.append(driver_copy(home, jdbc_driver))
     return plan
@@ -70,8 +87,10 @@ def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
     """Per patch: applied, pending, drifted (applied by wso2patch, then changed by hand) or not applicable."""
     live = {p for t in history if t.state == "committed" for p in t.patches}
     status: dict[str, str] = {}
-    for r in [r for f in plan.files for r in f.results] + plan.skipped:
-        if r.result == "skipped" and r.note.startswith("not applicable"):
+    results = [r for f in plan.files for r in f.results] + plan.skipped
+    idle = {r.patch for r in results} - {r.patch for r in results if r.result != "skipped"}
+    for r in results:
+        if r.patch in idle:  # every op skipped: this home lacks its files, or this spec leaves it unused
             status[r.patch] = "not applicable"
         elif r.result == "applied":
             status[r.patch] = "drifted" if r.patch in live else "pending"
@@ -84,7 +103,7 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     """Write the plan's changed files as one transaction; None when nothing changes."""
     if not plan.pending:
         return None
-    changes = [txn.Change(f.rel, f.old, f.new) for f in plan.changed]
+    changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
     return txn.commit(plan.home, changes, node=plan.node, spec=spec.path.resolve(), spec_sha=spec.sha256,

@@ -184,10 +184,10 @@ def _toml_position(e: tomllib.TOMLDecodeError, source: str) -> str:
 
 
 def load_patches(directory: Path | None = None, *, extra: Sequence[str] = (), disable: Sequence[str] = (),
-                 base: Path = Path("."), where: str | Path = "") -> list[Patch]:
+                 base: Path = Path("."), where: tuple[str | Path, str | Path] = ("", "")) -> list[Patch]:
     """The built-in patch set less the `disable`d ones, then the site's patch files that the `extra` globs
-    (relative to `base`, the spec's folder) match, in that order. `where` (the spec's [patches] line) is where
-    a wrong name or a glob that matches nothing is reported."""
+    (relative to `base`, the spec's folder) match, in that order. `where` (the spec's lines of extra and
+    disable) is where a glob that matches nothing or a wrong name is reported."""
     directory = directory or default_dir()
     files = sorted(directory.glob("*.toml"))
     if not files:
@@ -198,11 +198,11 @@ def load_patches(directory: Path | None = None, *, extra: Sequence[str] = (), di
     for name in disable:
         if name.casefold() not in names:
             raise SpecError(f"[patches] disable names {name!r}, which is no built-in patch "
-                            f"{did_you_mean(name, [p.name for p in builtin])}", where=where,
+                            f"{did_you_mean(name, [p.name for p in builtin])}", where=where[1],
                             hint="'wso2patch patches' lists the built-in patches")
     off = {n.casefold() for n in disable}
     kept = [p for p in builtin if p.name.casefold() not in off]
-    site = [replace(load_patch(f), origin=str(f)) for f in site_files(extra, base, where)]
+    site = [replace(load_patch(f), origin=str(f)) for f in site_files(extra, base, where[0])]
     return _unique(kept + site, off)
 
 

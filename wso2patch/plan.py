@@ -7,7 +7,7 @@ reads them) and created when missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,7 +15,7 @@ from typing import Literal
 from wso2patch.driver import FileCopy
 from wso2patch.errors import ConfigError, HomeError, InternalError, PatchError
 from wso2patch.ops import Op, Outcome, apply_op
-from wso2patch.patchset import Patch, Rows, Step
+from wso2patch.patchset import BUILT_IN, Patch, Rows, Step
 from wso2patch.properties import PropOp, apply_prop_op
 from wso2patch.xmlio import Doc
 
@@ -164,24 +164,33 @@ def _prop(op: Op | PropOp) -> PropOp:
     return op
 
 
-def _unstable(path: Path, second: Sequence[OpResult]) -> InternalError:
-    names = ", ".join(sorted({r.patch for r in second if r.result == "applied"})) or "?"
-    return InternalError(f"unstable plan: a second run of patch {names} would change the file again",
-                         where=path, hint="nothing was written; please report this with the file")
+def _unstable(path: Path, second: Sequence[OpResult], site: Set[str]) -> PatchError | InternalError:
+    """A site patch on the file is the likely cause (two patches setting one thing to different values);
+    with built-in patches only, the engine is at fault."""
+    again = {r.patch for r in second if r.result == "applied"}
+    mine = site & {r.patch for r in second}
+    if mine:
+        return PatchError(f"patches {', '.join(sorted(again | mine))} undo each other's edits: a second run would "
+                          "change the file again", where=path,
+                          hint="nothing was written; make them agree, or switch the built-in one off with "
+                               "[patches] disable")
+    return InternalError(f"unstable plan: a second run of patch {', '.join(sorted(again)) or '?'} would change the "
+                         "file again", where=path, hint="nothing was written; please report this with the file")
 
 
-def plan_file(path: Path, rel: str, steps: Sequence[Step]) -> FilePlan:
+def plan_file(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = frozenset()) -> FilePlan:
+    """`site`: the names of the site's own patches, blamed (not the engine) when the plan is unstable."""
     if rel.endswith(".properties"):
-        return plan_properties(path, rel, steps)
+        return plan_properties(path, rel, steps, site)
     raw = read_config(path)
     doc, results = _run(Doc(raw, where=str(path)), steps)
     again, second = _run(Doc(doc.raw, where=str(path), encoding=doc.encoding), steps)
     if any(r.result == "applied" for r in second) or again.raw != doc.raw:
-        raise _unstable(path, second)
+        raise _unstable(path, second, site)
     return FilePlan(rel=rel, path=path, old=raw, new=doc.raw, encoding=doc.encoding, results=results)
 
 
-def plan_properties(path: Path, rel: str, steps: Sequence[Step]) -> FilePlan:
+def plan_properties(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = frozenset()) -> FilePlan:
     """The file's bytes as ISO-8859-1 text (every byte one character, as Properties.load reads them); a
     missing file is planned from nothing, in a folder that must exist (rollback removes the file, not folders)."""
     raw = None if not path.exists() and not path.is_symlink() else read_config(path)
@@ -193,7 +202,7 @@ def plan_properties(path: Path, rel: str, steps: Sequence[Step]) -> FilePlan:
     text, results = _run_props(None if raw is None else raw.decode("latin-1"), steps, str(path))
     again, second = _run_props(text, steps, str(path))
     if any(r.result == "applied" for r in second) or again != text:
-        raise _unstable(path, second)
+        raise _unstable(path, second, site)
     try:
         new = (text or "").encode("latin-1")
     except UnicodeEncodeError:  # the writer escapes everything past printable ASCII: a bug, never a file
@@ -222,5 +231,5 @@ def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[
         if all(s.op is None for s in steps):  # nothing to do in this file for this spec: it is not even read
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", s.skipped or "") for s in steps]
         else:
-            files.append(plan_file(home / rel, rel, steps))
+            files.append(plan_file(home / rel, rel, steps, {p.name for p in patches if p.origin != BUILT_IN}))
     return Plan(home=home, node=node, files=files, skipped=skipped)

@@ -77,12 +77,13 @@ class Database:
 @dataclass(frozen=True)
 class SitePatches:
     """[patches]: the site's own patch files (globs relative to the spec's folder) and built-in patches switched
-    off; `where` is the spec's [patches] line, for the errors found when the patch set is loaded."""
+    off; `where_*` locate them in the spec, for the errors found when the patch set is loaded."""
 
     extra: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
     base: Path = Path(".")
-    where: str = ""
+    where_extra: str = ""  # the spec and the line of `extra`
+    where_disable: str = ""
 
 
 @dataclass(frozen=True)
@@ -409,6 +410,9 @@ def _site_patches(c: _Checker, path: Path, data: dict[str, Any]) -> SitePatches:
                 raise c.fail(f"[patches] {key} must list strings, each {what}; {item!r} is not one", "patches",
                              None, key, hint='e.g. extra = ["site/*.toml"], disable = ["thrift-host"]')
         lists[key] = tuple(items)
-    line = _line_of(c.text, "patches", None, None)
-    return SitePatches(extra=lists["extra"], disable=lists["disable"], base=path.parent,
-                       where=f"{path}:{line}" if line else str(path))
+    where = {}
+    for key in ("extra", "disable"):
+        line = _line_of(c.text, "patches", None, key) or _line_of(c.text, "patches", None, None)
+        where[key] = f"{path}:{line}" if line else str(path)
+    return SitePatches(extra=lists["extra"], disable=lists["disable"], base=path.parent, where_extra=where["extra"],
+                       where_disable=where["disable"])

@@ -47,7 +47,8 @@ def spec_patches(spec: Spec | None) -> list[Patch]:
     if spec is None:
         return load_patches()
     site = spec.site
-    return load_patches(extra=site.extra, disable=site.disable, base=site.base, where=site.where)
+    return load_patches(extra=site.extra, disable=site.disable, base=site.base,
+                        where=(site.where_extra, site.where_disable))
 
 
 def patch_listing(spec: Spec | None) -> list[tuple[Patch, str]]:

@@ -113,7 +113,7 @@ CREATES = 'description = "d"\nfile = "repository/conf/node.properties"\n[[op]]\n
           'key = "node.id"\nvalue = "{node.id}"\n'
 
 
-def created_then(change: Callable[[Path], None]) -> Callable[[Env], list[str | Path]]:
+def created_then(change: Callable[[Path], object]) -> Callable[[Env], list[str | Path]]:
     def setup(env: Env) -> list[str | Path]:
         site_patch(env, CREATES)
         apply_ok(env)

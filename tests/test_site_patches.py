@@ -256,3 +256,20 @@ def test_a_site_patch_written_from_the_readme(stock: Path, tmp_path: Path, clust
         assert cli("rollback", "--home", h, "--yes").exit_code == 0
         assert {k: v for k, v in snapshot(h).items() if not k.startswith(".wso2patch/")} == stock_state[h]
         assert not (h / "repository/conf/node.properties").exists()
+
+
+def test_the_starters_commented_tables_load_once_uncommented(tmp_path: Path) -> None:
+    starter = (Path(__file__).parent.parent / "wso2patch/starter.toml").read_text(encoding="utf-8")
+    lines = []
+    for line in starter.splitlines():
+        body = line[2:] if line.startswith(("# [cluster.hazelcast]", '# "hazelcast.', "# [patches]", "# extra",
+                                            "# disable")) else line
+        lines.append(body)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/50-mark.toml").write_text(GOOD.format(d="mark"), encoding="utf-8")
+    path = tmp_path / "wso2patch.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    spec = load_spec(path)
+    assert spec.hazelcast == {"hazelcast.max.no.heartbeat.seconds": "600"}
+    assert spec.site.extra == ("site/*.toml",) and spec.site.disable == ("thrift-host",)
+    assert [p.name for p in spec_patches(spec)][-1] == "mark"

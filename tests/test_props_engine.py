@@ -8,12 +8,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, copy_tree, snapshot
 from wso2patch import txn, variables
 from wso2patch.diff import file_diff
 from wso2patch.errors import ConfigError, PatchError
-from wso2patch.patchset import Patch, parse_patch
+from wso2patch.patchset import Patch, load_patches, parse_patch
 from wso2patch.plan import FilePlan, Plan, build_plan
 from wso2patch.properties import parse
 from wso2patch.workflow import patch_status
@@ -221,3 +223,30 @@ def test_hostile_values_are_escaped_and_read_back_exactly(tmp_path: Path) -> Non
     f = build_plan(h, 1, [p], {"db.password": nasty}, []).files[0]
     assert java(f.new)["db.pass"] == nasty and java(f.new)[nasty] == "x"
     f.new.decode("ascii")  # everything past printable ASCII is written as \uXXXX
+
+
+_HOMES: dict[str, Path] = {}
+KEYS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+VALUES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.dictionaries(KEYS, VALUES, max_size=4),
+       start=st.sampled_from([None, b"", STOCKLIKE, b"# c\r\na = 1\r\n", b"k\\\n  ey=v\\\n  al\n"]))
+def test_any_spec_table_lands_as_java_reads_it_and_only_once(tmp_path_factory: pytest.TempPathFactory,
+                                                            items: dict[str, str], start: bytes | None) -> None:
+    """The hazelcast-properties patch with any keys and values (what a site's for_each could bring): the file holds
+    exactly the promised table afterwards, the untouched entries too, and planning the result again changes
+    nothing."""
+    h = _HOMES.get("h") or _HOMES.setdefault("h", home(tmp_path_factory.mktemp("h")))  # one copy for all examples
+    (h / PROPS).unlink(missing_ok=True)
+    if start is not None:
+        (h / PROPS).write_bytes(start)
+    (shipped,) = [p for p in load_patches() if p.name == "hazelcast-properties"]
+    rows = {"cluster.hazelcast": [{"item.key": k, "item.value": v} for k, v in items.items()]}
+    f = only(plan_of(h, shipped, rows=rows))
+    want = {**(java(start) if start else {}), "hazelcast.shutdownhook.enabled": "false",
+            "hazelcast.logging.type": "log4j", **items}
+    assert java(f.new) == want and f.existed == (start is not None)
+    (h / PROPS).write_bytes(f.new)
+    assert not only(plan_of(h, shipped, rows=rows)).changed

@@ -226,8 +226,8 @@ def test_hostile_values_are_escaped_and_read_back_exactly(tmp_path: Path) -> Non
 
 
 _HOMES: dict[str, Path] = {}
-KEYS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
-VALUES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+KEYS = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
+VALUES = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

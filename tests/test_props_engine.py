@@ -250,3 +250,14 @@ def test_any_spec_table_lands_as_java_reads_it_and_only_once(tmp_path_factory: p
     assert java(f.new) == want and f.existed == (start is not None)
     (h / PROPS).write_bytes(f.new)
     assert not only(plan_of(h, shipped, rows=rows)).changed
+
+
+def test_for_each_over_a_spec_table_in_an_xml_op(tmp_path: Path) -> None:
+    h = home(tmp_path)
+    p = patch('[[op]]\nkind = "replace_children"\nparent = "/broker/persistence/messageStore"\n'
+              'for_each = "cluster.hazelcast"\nelement = "<property name=\\"{item.key}\\">{item.value}</property>"\n',
+              file="repository/conf/broker.xml")
+    rows = {"cluster.hazelcast": [{"item.key": "a&b", "item.value": "<1>"}, {"item.key": "c", "item.value": "2"}]}
+    (f,) = plan_of(h, p, rows=rows).files
+    assert b'<property name="a&amp;b">&lt;1&gt;</property>' in f.new and b'<property name="c">2</property>' in f.new
+    assert b"WSO2MBStoreDB" not in f.new.split(b"<messageStore")[1].split(b"</messageStore>")[0]

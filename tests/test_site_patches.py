@@ -273,3 +273,27 @@ def test_the_starters_commented_tables_load_once_uncommented(tmp_path: Path) -> 
     assert spec.hazelcast == {"hazelcast.max.no.heartbeat.seconds": "600"}
     assert spec.site.extra == ("site/*.toml",) and spec.site.disable == ("thrift-host",)
     assert [p.name for p in spec_patches(spec)][-1] == "mark"
+
+
+def test_an_absolute_pattern_and_requires_of_any_file(tmp_path: Path, cluster: Cluster) -> None:
+    """extra may name files anywhere; requires may name any file (a jar), only `file` must be XML or .properties."""
+    spec, h1, _ = cluster(FIXTURES / "mb-home")
+    site = tmp_path / "elsewhere"
+    site.mkdir()
+    (site / "mark.toml").write_text(
+        'description = "Members as properties"\nfile = "repository/conf/members.properties"\n'
+        'requires = ["repository/components/lib/hazelcast-aws.jar"]\n'
+        '[[op]]\nkind = "set_property"\nfor_each = "peer"\nkey = "member.{peer.id}"\nvalue = "{peer.host}"\n',
+        encoding="utf-8")
+    spec.write_text(spec.read_text(encoding="utf-8") + f'\n[patches]\nextra = ["{site}/*.toml"]\n', encoding="utf-8")
+    loaded = load_spec(spec)
+    (mark,) = [p for p in spec_patches(loaded) if p.name == "mark"]
+    assert mark.origin == str(site / "mark.toml")
+    from wso2patch.workflow import plan_node
+
+    assert {r.note for r in plan_node(loaded, 1, h1).skipped if r.patch == "mark"} == {
+        "not applicable: repository/components/lib/hazelcast-aws.jar is absent"}
+    (h1 / "repository/components/lib").mkdir(parents=True, exist_ok=True)
+    (h1 / "repository/components/lib/hazelcast-aws.jar").write_bytes(b"PK")
+    (f,) = [f for f in plan_node(loaded, 1, h1).files if f.rel == "repository/conf/members.properties"]
+    assert f.new == b"member.2=10.100.7.118\n" and not f.existed

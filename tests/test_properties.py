@@ -28,10 +28,10 @@ from tests.conftest import FIXTURE_HOMES, FIXTURES, STOCK, copy_tree, snapshot
 from wso2patch import txn
 from wso2patch.diff import file_diff
 from wso2patch.errors import SpecError
-from wso2patch.journal import STATE_DIR, Journal
+from wso2patch.journal import STATE_DIR
 from wso2patch.patchset import load_patches
 from wso2patch.spec import Spec, load_spec
-from wso2patch.workflow import commit_plan, plan_node
+from wso2patch.workflow import commit_plan, journal_of, managed, plan_node
 
 # Every tree gets its own examples (hypothesis alone would mostly draw the first one); the stock trees only
 # when ../shared/wso2-dist is beside the repo.
@@ -315,7 +315,7 @@ def test_apply_then_apply_is_a_no_op(tree: Path, drawn: tuple[GenSpec, int]) -> 
         after = snapshot(home)  # the config files and the journal
         assert apply(spec, sc.node, home) is None
         assert snapshot(home) == after
-        assert [t.id for t in Journal(home).load()] == [first.id]
+        assert [t.id for t in journal_of(home).load()] == [first.id]
 
 
 @pytest.mark.parametrize("tree", TREES)
@@ -327,7 +327,7 @@ def test_apply_then_rollback_is_byte_identical(tree: Path, drawn: tuple[GenSpec,
         start = snapshot(home)
         first_apply(spec, sc.node, home)
         assert config_files(home) != start
-        undone = txn.rollback(home)
+        undone = txn.rollback(home, managed=managed)
         assert len(undone) == 1
         assert config_files(home) == start
 
@@ -357,7 +357,7 @@ def test_two_applies_then_rollback_to_the_first_is_byte_identical(tree: Path, dr
         apply(load_spec(path), first.node, home)
         domain = first.spec.domain if first.spec.domain is not None else stock_domain(first.tree)
         check_promises(home, second, first.node, first.tree, domain_before=domain)
-        assert len(txn.rollback(home, to=tx.id)) in (1, 2)  # 1: the second spec changed nothing
+        assert len(txn.rollback(home, managed=managed, to=tx.id)) in (1, 2)  # 1: the second spec changed nothing
         assert config_files(home) == start
 
 

@@ -63,7 +63,8 @@ def test_each_property_op_applies_then_is_already(tmp_path: Path, body: str, tab
     first = only(plan_of(h, patch(body)))
     assert first.changed and first.existed and [r.result for r in first.results] == ["applied"]
     assert java(first.new) == table and not first.new.endswith(b"\n")  # no final newline stays so
-    txn.commit(h, [txn.Change(first.rel, first.old, first.new)], node=1, spec=None, spec_sha=None)
+    txn.commit(h, [txn.Change(first.rel, first.old, first.new)], managed=lambda rel: rel == PROPS, node=1, spec=None,
+               spec_sha=None)
     again = only(plan_of(h, patch(body)))
     assert not again.changed and [r.result for r in again.results] == ["already"]
 
@@ -97,7 +98,7 @@ def test_a_missing_file_is_created_shown_from_dev_null_and_removed_by_rollback(t
     tx = commit_plan(plan_of(h, patch(body)), load_spec(spec))
     assert tx is not None and [(r.path, r.before, r.backup) for r in tx.files] == [(PROPS, None, "")]
     assert not only(plan_of(h, patch(body))).changed  # the twin: nothing left to do
-    txn.rollback(h)
+    txn.rollback(h, managed=lambda rel: rel == PROPS)
     assert not (h / PROPS).exists()
     assert {k: v for k, v in snapshot(h).items() if not k.startswith(".wso2patch")} == before
 

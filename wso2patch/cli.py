@@ -149,6 +149,7 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
             check_home(node_home)
             require_finished(node_home)
             plan = plan_node(s, node_id, node_home, jdbc_driver=jdbc_driver)
+            _warn_links(report, plan)
             report.show_diff(plan)
             names = ", ".join(f.rel for f in plan.changed)
             report.node(plan, "pending" if plan.pending else "clean")
@@ -162,11 +163,16 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
     _run(report, body)
 
 
+def _warn_links(report: Report, plan: Plan) -> None:
+    for warning in plan.warnings:
+        report.warn(f"node {plan.node} ({plan.home}): {warning}")
+
+
 def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None) -> str:
     """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
-    from wso2patch.journal import STATE_DIR, Journal
+    from wso2patch.journal import STATE_DIR
     from wso2patch.plan import check_home
-    from wso2patch.workflow import commit_plan, plan_node, writing
+    from wso2patch.workflow import commit_plan, journal_of, plan_node, writing
 
     check_home(node_home)
 
@@ -177,11 +183,12 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
         return "already"
 
     plan: Plan | None = None
-    if not Journal(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
+    if not journal_of(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
         plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
         if not plan.pending:
             return already(plan)
         if not yes and (report.json_mode or not sys.stdin.isatty()):
+            _warn_links(report, plan)
             report.show_diff(plan)
             _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
     with writing(node_home) as recovered:
@@ -191,6 +198,7 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
             plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
         if not plan.pending:
             return already(plan)
+        _warn_links(report, plan)
         report.show_diff(plan)
         count = len(plan.changed) + len(plan.copied)
         _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
@@ -249,8 +257,7 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
     from wso2patch import txn
-    from wso2patch.journal import Journal
-    from wso2patch.workflow import drift_diffs, writing
+    from wso2patch.workflow import drift_diffs, journal_of, managed, writing
 
     report = _report("rollback", json_, reveal=show_secrets)
     if home is None and node is None:
@@ -259,7 +266,7 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
     def body() -> int:
         target = _target(report, home, node, spec)
         with writing(target):
-            live = [t for t in Journal(target).load() if t.state == "committed"]
+            live = [t for t in journal_of(target).load() if t.state == "committed"]
             if not live:
                 report.status = "nothing"
                 report.say(f"{target}: nothing to roll back", style="green")
@@ -275,7 +282,7 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
             files = ", ".join(sorted({f.path for t in undo for f in t.files}))
             _confirm(report, yes, f"Restore {files} in {target} to before apply {undo[0].id}?",
                      f"it would restore {files}")
-            done = txn.rollback(target, to=to, force=force)
+            done = txn.rollback(target, managed=managed, to=to, force=force)
         report.status = "rolled_back"
         report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done]})
         report.say(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})", style="green")
@@ -315,8 +322,8 @@ def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
 @app.command()
 def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
     """List the applies and rollbacks recorded in a home, oldest first."""
-    from wso2patch.journal import Journal
     from wso2patch.plan import check_home
+    from wso2patch.workflow import journal_of
 
     report = _report("history", json_)
     if home is None and node is None:
@@ -326,7 +333,7 @@ def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
         target = _target(report, home, node, spec)
         check_home(target)
         rows = [[t.id, t.time, str(t.node or ""), t.state, str(len(t.files)), ",".join(t.patches),
-                 (t.spec_sha256 or "")[:12]] for t in Journal(target).load()]
+                 (t.spec_sha256 or "")[:12]] for t in journal_of(target).load()]
         report.table(str(target), ["id", "time", "node", "state", "files", "patches", "spec sha256"], rows,
                      ["" for _ in rows])
         report.emit()
@@ -339,16 +346,23 @@ def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
 def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
     """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
     of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
-    from wso2patch.journal import Journal
     from wso2patch.plan import check_home
-    from wso2patch.workflow import diff_targets, home_for, patch_status, plan_node, require_finished, spec_patches
+    from wso2patch.workflow import (
+        diff_targets,
+        home_for,
+        journal_of,
+        patch_status,
+        plan_node,
+        require_finished,
+        spec_patches,
+    )
 
     report = _report("status", json_)
 
     def body() -> int:
         s = _load(report, spec)
         if home is not None:
-            history = Journal(home).load()
+            history = journal_of(home).load()
             node_id = node if node is not None else next((t.node for t in reversed(history) if t.node), None)
             if node_id is None:
                 raise typer.BadParameter("this home has no apply recorded: which node is it?", param_hint="--node")
@@ -360,7 +374,7 @@ def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, jso
         for node_id, node_home in targets:
             check_home(node_home)
             require_finished(node_home)
-            columns[node_id] = patch_status(plan_node(s, node_id, node_home), Journal(node_home).load())
+            columns[node_id] = patch_status(plan_node(s, node_id, node_home), journal_of(node_home).load())
         patches = [p.name for p in spec_patches(s)]
         styles = {"applied": "green", "pending": "yellow", "drifted": "red", "not applicable": "dim"}
         worst = {p: next((st for st in ("drifted", "pending") if any(c.get(p) == st for c in columns.values())),

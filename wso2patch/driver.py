@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +27,17 @@ class FileCopy:
         return self.old != self.new
 
 
+def is_driver_path(rel: str) -> bool:
+    """repository/components/lib/<name>.jar: the only file wso2patch copies into a home."""
+    folder, _, name = rel.rpartition("/")
+    return folder == DRIVER_DIR and name.endswith(".jar") and not name.startswith(".") and name.isprintable()
+
+
 def driver_copy(home: Path, jar: Path) -> FileCopy:
     """Check that `jar` is a MySQL Connector/J jar, and plan its copy into repository/components/lib."""
+    if not is_driver_path(f"{DRIVER_DIR}/{jar.name}"):
+        raise ConfigError("a driver jar's name must end in .jar (and not start with a dot)", where=jar,
+                          hint="pass the mysql-connector-java jar under its own name")
     try:
         data = jar.read_bytes()
         with zipfile.ZipFile(jar) as z:
@@ -43,11 +55,25 @@ def driver_copy(home: Path, jar: Path) -> FileCopy:
     target = home / rel
     if not target.parent.is_dir():
         raise ConfigError(f"{DRIVER_DIR} is missing", where=home, hint="is this a complete product home?")
+    return FileCopy(rel=rel, path=target, old=_present(target), new=data)
+
+
+def _present(target: Path) -> bytes | None:
+    """The jar already in place, if any. It must be a plain file: wso2patch never reads or writes a driver jar
+    through a link (or from a FIFO) another user put there."""
     try:
-        old = target.read_bytes()
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        old = None
-    return FileCopy(rel=rel, path=target, old=old, new=data)
+        return None
+    except OSError as e:
+        what = "a symbolic link is" if e.errno == errno.ELOOP else f"cannot read ({e.strerror}) what is"
+        raise ConfigError(f"{what} where the driver jar goes", where=target,
+                          hint="nothing was written; remove it (or put the jar there yourself) and rerun") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError("something other than a plain file is where the driver jar goes", where=target,
+                              hint="nothing was written; remove it and rerun")
+        return f.read()
 
 
 def driver_jars(home: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from wso2patch.driver import FileCopy
 from wso2patch.errors import ConfigError, HomeError, InternalError, PatchError
+from wso2patch.journal import outside_home
 from wso2patch.ops import Op, Outcome, apply_op
 from wso2patch.patchset import BUILT_IN, Patch, Rows, Step
 from wso2patch.properties import PropOp, apply_prop_op
@@ -72,6 +73,14 @@ class Plan:
     def planned(self) -> dict[str, bytes]:
         """Every planned file's bytes as apply would leave them (check --planned); absent files stay out."""
         return {f.rel: f.new for f in self.files if f.existed or f.changed}
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per file to write through a symbolic link that leads out of the home (edited through the link,
+        as documented; the operator should know that it lands elsewhere)."""
+        rels = [f.rel for f in self.changed] + [c.rel for c in self.copied]
+        return [f"{rel} leads out of the home, to {real}: apply writes it there, through the link"
+                for rel in rels if (real := outside_home(self.home, rel)) is not None]
 
 
 def check_home(home: Path) -> None:

@@ -9,18 +9,20 @@ command finds the journal unfinished and makes the home wholly before or wholly 
 from __future__ import annotations
 
 import contextlib
-import shutil
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wso2patch.errors import DriftError, WriteError
+from wso2patch.errors import ConfigError, DriftError, InternalError, WriteError
 from wso2patch.journal import (
     STATE_DIR,
     FileRecord,
     Journal,
+    Managed,
     Transaction,
+    outside_home,
     pause,
     put,
     read,
@@ -75,10 +77,21 @@ def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) 
         done.append((rel, old))
 
 
-def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Path | None,
+def _stat(path: Path) -> os.stat_result | None:
+    """The mode and owner a copy of this file takes (a backup is no more readable than the file it copies)."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int | None, spec: Path | None,
            spec_sha: str | None, patches: Sequence[str] = ()) -> Transaction:
-    journal = Journal(home)
+    journal = Journal(home, managed)
     txs = journal.load()
+    if strange := [c.rel for c in changes if not managed(c.rel)]:  # the journal would refuse it when read again
+        raise InternalError(f"{strange[0]} is not a file wso2patch manages", where=home,
+                            hint="nothing was written; please report this")
     for c in changes:  # the files must still be what the plan was computed from
         if read(home / c.rel) != c.old:
             raise WriteError("changed on disk since the plan was made", where=home / c.rel,
@@ -88,14 +101,18 @@ def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Pat
                      state="pending", patches=list(patches))
     try:
         for c in changes:
-            backup, snapshot = Path("backups") / tx_id / c.rel, Path("after") / tx_id / c.rel
+            backup, snapshot = f"backups/{tx_id}/{c.rel}", f"after/{tx_id}/{c.rel}"
+            like = _stat(home / c.rel)
             if c.old is not None:
-                put(journal.dir / backup, c.old)
-            put(journal.dir / snapshot, c.new, durable=False)  # only ever shown in a diff: no fsync needed
+                journal.state.write(backup, c.old, like=like)
+            journal.state.write(snapshot, c.new, durable=False, like=like)  # only shown in a diff: no fsync needed
             tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
-                                       after=sha256(c.new), backup=backup.as_posix() if c.old is not None else "",
-                                       snapshot=snapshot.as_posix()))
+                                       after=sha256(c.new), backup=backup if c.old is not None else "",
+                                       snapshot=snapshot))
         journal.save([*txs, tx])
+    except ConfigError:  # a link planted in .wso2patch meanwhile: refused, not followed
+        _forget(journal, txs, tx_id)
+        raise
     except OSError as e:
         _forget(journal, txs, tx_id)
         raise WriteError(f"cannot write backups: {e.strerror or e}", where=journal.dir,
@@ -115,22 +132,22 @@ def commit(home: Path, changes: Sequence[Change], *, node: int | None, spec: Pat
 def _forget(journal: Journal, txs: list[Transaction], tx_id: str) -> None:
     """A transaction that changed nothing leaves no trace: its snapshots go, and the journal if it was its only
     entry (best effort: this runs while an error is already on its way to the user)."""
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ConfigError):
         for part in ("backups", "after"):
-            shutil.rmtree(journal.dir / part / tx_id, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                (journal.dir / part).rmdir()  # only if empty
+            with contextlib.suppress(OSError, ConfigError):
+                journal.state.remove(f"{part}/{tx_id}")
+            journal.state.rmdir(part)  # only if empty
         if txs:
             journal.save(txs)
         else:
-            journal.path.unlink(missing_ok=True)
+            journal.state.remove("journal.json")
 
 
 def backup_of(journal: Journal, f: FileRecord) -> bytes | None:
     """The bytes a file had before the transaction (None: it did not exist), checked against the journal."""
     if f.before is None:
         return None
-    old = read(journal.dir / f.backup)
+    old = journal.state.read(f.backup)
     if old is None or sha256(old) != f.before:
         raise WriteError("backup missing or not matching its recorded hash", where=journal.dir / f.backup,
                          hint="nothing was restored")
@@ -151,19 +168,46 @@ def drifted(home: Path, txs: Sequence[Transaction]) -> list[FileRecord]:
     return out
 
 
+def _restorable(journal: Journal, tx: Transaction) -> None:
+    """Restoring writes bytes from .wso2patch, which the product's user may have written. Inside the home that user
+    could write the file anyway; through a link leading out of the home, only backups nobody else can write are
+    trusted (the journal, and each backup, and every folder above them, are ours and writable only by us)."""
+    for f in tx.files:
+        backup_of(journal, f)
+        real = outside_home(journal.home, f.path)
+        if real is not None and not (journal.state.trusted("journal.json")
+                                     and (f.before is None or journal.state.trusted(f.backup))):
+            raise ConfigError(f"{f.path} leads out of the home (to {real}) and .wso2patch is writable by another "
+                              "user: its backup is not trusted there", where=journal.home,
+                              hint=f"nothing was restored; check {STATE_DIR}/{f.backup or 'journal.json'} and "
+                                   "restore that file by hand")
+
+
 def _undo(home: Path, journal: Journal, txs: list[Transaction], tx: Transaction) -> None:
-    """Put every file of tx back as it was before it, and record that."""
+    """Put every file of tx back as it was before it, and record that. A write that fails with every file put
+    back leaves tx in the state it had (nothing happened); one whose put-back failed too leaves it rolling_back,
+    which read-only commands refuse and recover finishes."""
+    _restorable(journal, tx)
     writes = [(f.path, backup_of(journal, f), read(home / f.path)) for f in reversed(tx.files)]
+    was = tx.state
     tx.state = "rolling_back"
     journal.save(txs)
-    _swap(home, writes)
+    try:
+        _swap(home, writes)
+    except PartialWriteError:
+        raise
+    except WriteError:
+        tx.state = was
+        with contextlib.suppress(OSError, ConfigError):  # best effort: an error is already on its way
+            journal.save(txs)
+        raise
     tx.state = "rolled_back"
     journal.save(txs)
 
 
-def rollback(home: Path, *, to: str | None = None, force: bool = False) -> list[Transaction]:
+def rollback(home: Path, *, managed: Managed, to: str | None = None, force: bool = False) -> list[Transaction]:
     """Undo the last committed transaction, or every one back to and including `to`; newest first."""
-    journal = Journal(home)
+    journal = Journal(home, managed)
     txs = journal.load()
     live = [t for t in txs if t.state == "committed"]
     if to is not None:
@@ -178,23 +222,27 @@ def rollback(home: Path, *, to: str | None = None, force: bool = False) -> list[
     if changed and not force:
         raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in changed)}", where=home,
                          hint="nothing was restored; keep the hand edits, or rerun with --force to overwrite them")
+    for tx in undo:  # every backup is checked before the first file is restored
+        _restorable(journal, tx)
     for f in changed:  # --force: keep the hand-edited versions beside the backups, never lose them
         if (now := read(home / f.path)) is not None:
-            put(journal.dir / "backups" / undo[-1].id / f"{f.path}.hand-edited", now)
+            journal.state.write(f"backups/{undo[-1].id}/{f.path}.hand-edited", now, like=_stat(home / f.path))
     for tx in reversed(undo):
         _undo(home, journal, txs, tx)
     return list(reversed(undo))
 
 
-def recover(home: Path) -> list[Transaction]:
+def recover(home: Path, *, managed: Managed) -> list[Transaction]:
     """Finish what a killed process left: an apply whose files were all written is marked committed,
-    any other pending apply is undone, an interrupted rollback is completed."""
-    journal = Journal(home)
+    any other pending apply is undone, an interrupted rollback is completed; temporary files, and the
+    backups of transactions that never reached the journal, are removed."""
+    journal = Journal(home, managed)
     txs = journal.load()
+    journal.state.sweep({t.id for t in txs})
     todo = [t for t in txs if t.state in ("pending", "rolling_back")]
     for tx in reversed(todo):
         for f in tx.files:
-            remove_strays((home / f.path).parent)
+            remove_strays(home, f.path)
         was = tx.state
         if was == "pending" and all((b := read(home / f.path)) is not None and sha256(b) == f.after
                                     for f in tx.files):

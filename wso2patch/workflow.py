@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from wso2patch import txn
 from wso2patch.diff import unified
-from wso2patch.driver import driver_copy
+from wso2patch.driver import driver_copy, is_driver_path
 from wso2patch.errors import HomeError, SpecError, UnfinishedError
 from wso2patch.journal import Journal, locked, read
 from wso2patch.patchset import Patch, load_patches
@@ -69,17 +70,32 @@ def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None 
     return plan
 
 
+@cache
+def _patched_files() -> frozenset[str]:
+    return frozenset(p.file for p in load_patches())
+
+
+def managed(rel: str) -> bool:
+    """The files wso2patch ever writes in a home: those the patch set edits, and a driver jar it copies in."""
+    return rel in _patched_files() or is_driver_path(rel)
+
+
+def journal_of(home: Path) -> Journal:
+    """The home's journal, whose entries may only name the files wso2patch manages."""
+    return Journal(home, managed)
+
+
 @contextmanager
 def writing(home: Path) -> Iterator[list[txn.Transaction]]:
     """Hold the home's lock and finish whatever a killed process left, before writing anything."""
     check_home(home)
     with locked(home):
-        yield txn.recover(home)
+        yield txn.recover(home, managed=managed)
 
 
 def require_finished(home: Path) -> None:
     """Read-only commands refuse a half-written home rather than describe it wrongly."""
-    if Journal(home).unfinished():
+    if journal_of(home).unfinished():
         raise UnfinishedError("an interrupted apply or rollback left this home half-written", where=home,
                               hint=f"run 'wso2patch recover --home {home}' (or any apply or rollback) first")
 
@@ -107,16 +123,16 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
-    return txn.commit(plan.home, changes, node=plan.node, spec=spec.path.resolve(), spec_sha=spec.sha256,
-                      patches=applied)
+    return txn.commit(plan.home, changes, managed=managed, node=plan.node, spec=spec.path.resolve(),
+                      spec_sha=spec.sha256, patches=applied)
 
 
 def drift_diffs(home: Path, txs: list[txn.Transaction]) -> list[str]:
     """For each file changed by hand since wso2patch wrote it: a diff from what it wrote to what is there now."""
-    journal = Journal(home)
+    journal = journal_of(home)
     out = []
     for f in txn.drifted(home, txs):
-        wrote = read(journal.dir / f.snapshot) if f.snapshot else None
+        wrote = journal.state.read(f.snapshot) if f.snapshot else None
         now = read(home / f.path)
         text = unified(f.path, (wrote or b"").decode("utf-8", "replace"), (now or b"").decode("utf-8", "replace"))
         out.append(text or f"--- a/{f.path}\n+++ b/{f.path}\n(removed or unreadable)\n")

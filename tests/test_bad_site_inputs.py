@@ -118,9 +118,16 @@ def created_then(change: Callable[[Path], object]) -> Callable[[Env], list[str |
         site_patch(env, CREATES)
         apply_ok(env)
         change(env.file("repository/conf/node.properties"))
-        return rollback1(env)
+        return rollback1(env, "--spec", env.spec)  # the spec whose site patch wrote it vouches for the file
 
     return setup
+
+
+def without_spec(env: Env) -> list[str | Path]:
+    """A journal naming a file no built-in patch writes, and no spec here to say a site patch did: refused."""
+    site_patch(env, CREATES)
+    apply_ok(env)
+    return rollback1(env)
 
 
 CASES = [
@@ -149,6 +156,9 @@ CASES = [
          DRIFT_ERR, lambda e: ["changed by hand since it was applied: repository/conf/node.properties"]),
     Case("rollback-created-file-removed", created_then(lambda p: p.unlink()), DRIFT_ERR,
          lambda e: ["changed by hand since it was applied: repository/conf/node.properties"]),
+    Case("rollback-site-file-without-the-spec", without_spec, CONFIG_ERR,
+         lambda e: [f"{e.home1 / '.wso2patch/journal.json'}: unreadable journal", "path "
+                    "'repository/conf/node.properties' is not a file wso2patch writes"]),
 ]
 
 

@@ -208,7 +208,8 @@ LOG4J = (b"#\r\n# Carbon log4j configuration (shortened)\r\n#\r\n"
 
 
 @pytest.mark.parametrize("stock", stock_params())
-def test_a_site_patch_written_from_the_readme(stock: Path, tmp_path: Path, cluster: Cluster, cli: Cli) -> None:
+def test_a_site_patch_written_from_the_readme(stock: Path, tmp_path: Path, cluster: Cluster, cli: Cli,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     spec, h1, h2 = cluster(stock)
     for rel, text in README_EXAMPLES.items():
         (tmp_path / rel).parent.mkdir(exist_ok=True)
@@ -249,11 +250,16 @@ def test_a_site_patch_written_from_the_readme(stock: Path, tmp_path: Path, clust
     status = {r["patch"]: (r["node 1"], r["node 2"]) for r in rows}
     assert status["broker-tuning"] == (("applied",) * 2 if is_mb else ("not applicable",) * 2)
     assert status["log-levels"] == status["node-identity"] == ("applied", "applied")
-    history = json.loads(cli("history", "--home", h1, "--json").stdout)["nodes"][0]["rows"]
+    history = json.loads(cli("history", "--home", h1, "--spec", spec, "--json").stdout)["nodes"][0]["rows"]
     assert {"log-levels", "node-identity"} <= set(history[0]["patches"].split(","))
 
+    elsewhere = cli("rollback", "--home", h2, "--yes")  # no spec here: nothing vouches for the site's files
+    assert elsewhere.exit_code == 5 and "'repository/conf/log4j.properties' is not a file wso2patch writes" in \
+        elsewhere.stderr and snapshot(h2) != stock_state[h2]
+    assert cli("rollback", "--home", h2, "--spec", spec, "--yes").exit_code == 0
+    monkeypatch.chdir(tmp_path)  # the spec's folder: ./wso2patch.toml is found, as by any command
+    assert cli("rollback", "--home", h1, "--yes").exit_code == 0
     for h in (h2, h1):
-        assert cli("rollback", "--home", h, "--yes").exit_code == 0
         assert {k: v for k, v in snapshot(h).items() if not k.startswith(".wso2patch/")} == stock_state[h]
         assert not (h / "repository/conf/node.properties").exists()
 

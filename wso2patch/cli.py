@@ -64,9 +64,12 @@ def _run(report: Report, body: Callable[[], int]) -> NoReturn:
 
 def _load(report: Report, spec: Path | None) -> Spec:
     from wso2patch.spec import find_spec, load_spec
+    from wso2patch.workflow import use_spec
 
     del report  # masking is by position (wso2patch.secrets): the spec's password needs no registering
-    return load_spec(find_spec(spec))
+    s = load_spec(find_spec(spec))
+    use_spec(s)  # the files its site patches write may be in a home's journal
+    return s
 
 
 def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
@@ -237,9 +240,10 @@ def apply(node: NodeOpt = None,
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
-    from wso2patch.workflow import home_for
+    from wso2patch.workflow import home_for, use_spec
 
-    if home is not None:
+    if home is not None:  # the journal may name files the site patches of --spec (or ./wso2patch.toml) wrote
+        use_spec(_load(report, spec) if spec is not None else None)
         return home
     if node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")

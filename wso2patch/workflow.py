@@ -11,10 +11,10 @@ from wso2patch import txn
 from wso2patch.diff import unified
 from wso2patch.driver import driver_copy, is_driver_path
 from wso2patch.errors import HomeError, SpecError, UnfinishedError
-from wso2patch.journal import Journal, locked, read
-from wso2patch.patchset import Patch, load_patches
+from wso2patch.journal import Journal, Managed, locked, read
+from wso2patch.patchset import BUILT_IN, Patch, load_patches
 from wso2patch.plan import Plan, build_plan, check_home
-from wso2patch.spec import Spec
+from wso2patch.spec import Spec, find_spec, load_spec
 
 
 def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
@@ -75,9 +75,46 @@ def _patched_files() -> frozenset[str]:
     return frozenset(p.file for p in load_patches())
 
 
+class _SiteFiles:
+    """The files a spec's site patches edit, loaded only when a journal entry names a file outside the built-in
+    set (so a command whose journal holds none never reads the site's patch files)."""
+
+    def __init__(self, spec: Spec | None) -> None:
+        self.spec, self.files = spec, None if spec is not None else frozenset[str]()
+
+    def __contains__(self, rel: str) -> bool:
+        if self.files is None:
+            assert self.spec is not None
+            self.files = frozenset(p.file for p in spec_patches(self.spec) if p.origin != BUILT_IN)
+        return rel in self.files
+
+
+_COMMAND: list[_SiteFiles] = []  # the site files of the spec this command works from (use_spec)
+
+
+def use_spec(spec: Spec | None) -> Spec | None:
+    """Make `spec` the one this command works from: the files its site patches edit are managed files too.
+    None: no spec given, the one found the usual way counts (looked up only if a journal entry needs it)."""
+    _COMMAND[:] = [_SiteFiles(spec)] if spec is not None else []
+    return spec
+
+
+def managed_by(spec: Spec | None) -> Managed:
+    """The files wso2patch ever writes in a home: those the patch set edits (the built-in patches, and the site
+    patches of `spec`), and a driver jar it copies in. Journal entries naming any other file are refused."""
+    site = _SiteFiles(spec)
+    return lambda rel: rel in _patched_files() or is_driver_path(rel) or rel in site
+
+
 def managed(rel: str) -> bool:
-    """The files wso2patch ever writes in a home: those the patch set edits, and a driver jar it copies in."""
-    return rel in _patched_files() or is_driver_path(rel)
+    """managed_by the command's spec (use_spec); without one, the spec found the usual way, if there is one
+    (rollback --home needs no spec, but the journal may name files a site patch wrote)."""
+    if rel in _patched_files() or is_driver_path(rel):
+        return True
+    if not _COMMAND:
+        path = find_spec(None)
+        _COMMAND.append(_SiteFiles(load_spec(path) if path.is_file() else None))
+    return rel in _COMMAND[0]
 
 
 def journal_of(home: Path) -> Journal:
@@ -123,7 +160,7 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
-    return txn.commit(plan.home, changes, managed=managed, node=plan.node, spec=spec.path.resolve(),
+    return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
                       spec_sha=spec.sha256, patches=applied)
 
 

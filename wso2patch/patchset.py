@@ -203,10 +203,10 @@ def load_patches(directory: Path | None = None, *, extra: Sequence[str] = (), di
     off = {n.casefold() for n in disable}
     kept = [p for p in builtin if p.name.casefold() not in off]
     site = [replace(load_patch(f), origin=str(f)) for f in site_files(extra, base, where[0])]
-    return _unique(kept + site, off)
+    return _unique(kept + site)
 
 
-def _unique(patches: list[Patch], disabled: set[str] | None = None) -> list[Patch]:
+def _unique(patches: list[Patch]) -> list[Patch]:
     """Names identify patches in the journal and in status: no two may share one (case ignored)."""
     seen: dict[str, Patch] = {}
     for p in patches:

@@ -28,14 +28,15 @@ def add_driver(*homes: Path) -> None:
             z.writestr("com/mysql/jdbc/Driver.class", b"")
 
 
-def findings(cli: Cli, *args: str | Path) -> tuple[int, list[dict[str, str]]]:
+def findings(cli: Cli, *args: str | Path) -> tuple[int, list[dict[str, Any]]]:
     r = cli("check", *args, "--json")
     doc = json.loads(r.stdout)
-    return r.exit_code, next(n["rows"] for n in doc["nodes"] if n.get("title", "").startswith("cluster"))
+    assert doc["exit_code"] == r.exit_code and doc["planned"] == ("--planned" in args)
+    return r.exit_code, doc["findings"]
 
 
-def errors(rows: list[dict[str, str]], rule: str) -> list[str]:
-    return [r["finding"] for r in rows if r["rule"] == rule and r["level"] == "error"]
+def errors(rows: list[dict[str, Any]], rule: str) -> list[str]:
+    return [r["message"] for r in rows if r["rule"] == rule and r["level"] == "error"]
 
 
 def edit(path: Path, old: bytes, new: bytes) -> None:
@@ -72,7 +73,7 @@ def test_check_passes_on_a_five_node_cluster_on_three_hosts(cli: Cli, tmp_path: 
     env = {"PW": "secret"}
     assert cli("apply", "--spec", spec, "--all", "--yes", env=env).exit_code == 0
     r = cli("check", "--spec", spec, "--json", env=env)
-    rows = json.loads(r.stdout)["nodes"][0]["rows"]
+    rows = json.loads(r.stdout)["findings"]
     assert r.exit_code == 0 and {x["level"] for x in rows} == {"ok"}
     assert sum(x["rule"] == "wka-members" for x in rows) == 5
 
@@ -130,7 +131,7 @@ def test_rule_member_host_loopback_is_an_error_and_a_host_name_a_warning(cli: Cl
     assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
     code, rows = findings(cli, "--spec", spec)
     assert code == 0
-    assert [r["finding"] for r in rows if r["rule"] == "member-host" and r["level"] == "warning"] == [
+    assert [r["message"] for r in rows if r["rule"] == "member-host" and r["level"] == "warning"] == [
         "localMemberHost mb2.internal is a host name, not an IP address"]
     edit(homes[0] / AXIS2, b'"localMemberHost">10.0.0.1<', b'"localMemberHost">127.0.0.1<')
     code, rows = findings(cli, "--spec", spec)
@@ -165,7 +166,7 @@ def test_rule_driver_jar_is_a_warning(cli: Cli, cluster: Cluster) -> None:
     assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
     code, rows = findings(cli, "--spec", spec)
     assert code == 0
-    assert [r["node"] for r in rows if r["rule"] == "driver" and r["level"] == "warning"] == ["1", "2"]
+    assert [r["node"] for r in rows if r["rule"] == "driver" and r["level"] == "warning"] == [1, 2]
 
 
 # --- compare ----------------------------------------------------------------------------------------------
@@ -174,9 +175,10 @@ def test_compare_shows_only_expected_differences_then_flags_a_hand_edit(cli: Cli
     _, h1, h2 = applied
     r = cli("compare", h1, h2, "--json")
     assert r.exit_code == 0
-    expected, unexpected = (n["rows"] for n in json.loads(r.stdout)["nodes"])
-    assert unexpected == []
-    assert {x["key"]: x["why"] for x in expected} == {
+    doc = json.loads(r.stdout)
+    assert (doc["status"], doc["home_a"], doc["home_b"]) == ("consistent", str(h1), str(h2))
+    assert not [d for d in doc["differences"] if not d["expected"]]
+    assert {x["key"]: x["why"] for x in doc["differences"]} == {
         "axis2.clustering.members": "each node lists its peers",
         "axis2.clustering.parameter[localMemberPort]": "member port",
         "carbon.Ports.Offset": "port offset",
@@ -206,14 +208,14 @@ def test_compare_hashes_secrets_where_they_sit(cli: Cli, applied: tuple[Path, Pa
              f"{side}<".encode())
     r = cli("compare", h1, h2, "--json")
     assert r.exit_code == 1
-    rows = {x["key"]: x for x in json.loads(r.stdout)["nodes"][1]["rows"]}
+    rows = {x["key"]: x for x in json.loads(r.stdout)["differences"] if not x["expected"]}
     keys = ["carbon.Security.KeyStore.KeyPassword", "carbon.Security.KeyStore.@keystorePass",
             "user-mgt.Realm.Configuration.AdminUser.Password",
             "user-mgt.Realm.Configuration.Property[ConnectionPassword]"]
     for key in keys:
-        a, b = rows[key][str(h1)], rows[key][str(h2)]
+        a, b = rows[key]["a"], rows[key]["b"]
         assert a.startswith("sha256:") and b.startswith("sha256:") and a != b, key
-    assert rows["datasources[jdbc/WSO2RegistryDB].url"][str(h1)].endswith("&password=********")
+    assert rows["datasources[jdbc/WSO2RegistryDB].url"]["a"].endswith("&password=********")
     human = cli("compare", h1, h2).stdout
     assert "S3cret" not in r.stdout + human and "carbon.Security.KeyStore.KeyPassword" in human
 
@@ -222,8 +224,8 @@ def test_compare_hashes_secrets_where_they_sit(cli: Cli, applied: tuple[Path, Pa
 def test_apply_all_and_status_for_every_node(cli: Cli, cluster: Cluster) -> None:
     spec, h1, _ = cluster(FIXTURES / "mb-home")
     before = json.loads(cli("status", "--spec", spec, "--json").stdout)
-    rows = before["nodes"][0]["rows"]
-    assert before["exit_code"] == 1 and set(rows[0]) == {"patch", "node 1", "node 2"}
+    assert before["exit_code"] == 1 and [n["node"] for n in before["nodes"]] == [1, 2]
+    assert {p["state"] for n in before["nodes"] for p in n["patches"]} == {"pending", "applied"}  # offset 0: stock
     r = cli("apply", "--spec", spec, "--all", "--yes", "--json")
     doc = json.loads(r.stdout)
     assert r.exit_code == 0 and [n["status"] for n in doc["nodes"]] == ["applied", "applied"]
@@ -247,10 +249,10 @@ def test_every_command_speaks_the_same_json(cli: Cli, applied: tuple[Path, Path,
     for args, code in runs:
         r = cli(*args, "--json")
         doc = json.loads(r.stdout)
-        assert (doc["schema"], doc["exit_code"], r.exit_code) == ("wso2patch/1", code, code), args
+        assert (doc["schema"], doc["exit_code"], r.exit_code) == ("wso2patch/2", code, code), args
         assert doc["command"] == " ".join(str(a) for a in args[:2] if str(a) in ("db", "sql")) or doc["command"] \
             == args[0]
-        assert isinstance(doc["nodes"], list) and isinstance(doc["warnings"], list)
+        assert isinstance(doc["warnings"], list)
 
 
 def test_status_on_a_home_without_history_asks_which_node(cli: Cli, cluster: Cluster) -> None:

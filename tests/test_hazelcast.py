@@ -66,8 +66,8 @@ def test_hazelcast_properties_on_every_tree(tree: Path, cluster: Cluster, cli: C
     assert again.exit_code == 0 and again.stdout.count("already applied") == 2
     assert cli("diff", "--spec", spec).exit_code == 0
     status = cli("status", "--spec", spec, "--json")
-    rows = json.loads(status.stdout)["nodes"][0]["rows"]
-    assert status.exit_code == 0 and {r["patch"]: r["node 1"] for r in rows}["hazelcast-properties"] == "applied"
+    states = {p["name"]: p["state"] for p in json.loads(status.stdout)["nodes"][0]["patches"]}
+    assert status.exit_code == 0 and states["hazelcast-properties"] == "applied"
     assert cli("check", "--spec", spec).exit_code == 0
     for h in (h2, h1):
         assert cli("rollback", "--home", h, "--yes").exit_code == 0
@@ -88,8 +88,8 @@ def test_without_the_table_the_file_is_never_read(tree: Path, cluster: Cluster, 
     assert {r.note for r in plan.skipped if r.patch == "hazelcast-properties"} == {
         "cluster.hazelcast is not set in the spec"}
     assert cli("apply", "--node", "1", "--spec", spec, "--yes").exit_code == 0
-    status = json.loads(cli("status", "--node", "1", "--spec", spec, "--json").stdout)["nodes"][0]["rows"]
-    assert {r["patch"]: r["node 1"] for r in status}["hazelcast-properties"] == "not applicable"
+    status = json.loads(cli("status", "--node", "1", "--spec", spec, "--json").stdout)["nodes"][0]["patches"]
+    assert {p["name"]: p["state"] for p in status}["hazelcast-properties"] == "not applicable"
     assert snapshot(h1).get(PROPS) == before.get(PROPS)
 
 

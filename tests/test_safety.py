@@ -83,13 +83,13 @@ def test_history_and_rollback_to_an_older_apply(cluster: Cluster, cli: Cli) -> N
     second = cli("apply", "--spec", spec, "--node", "2", "--yes")
     assert second.exit_code == 0 and "<Offset>5</Offset>" in second.stdout
     doc = json.loads(cli("history", "--home", h2, "--json").stdout)
-    rows = doc["nodes"][0]["rows"]
-    assert [r["state"] for r in rows] == ["committed", "committed"] and rows[1]["patches"] != ""
-    assert all(len(r["spec sha256"]) == 12 for r in rows) and rows[0]["spec sha256"] != rows[1]["spec sha256"]
+    rows = doc["transactions"]
+    assert [r["state"] for r in rows] == ["committed", "committed"] and rows[1]["patches"] != []
+    assert all(len(r["spec_sha256"]) == 64 for r in rows) and rows[0]["spec_sha256"] != rows[1]["spec_sha256"]
     back = cli("rollback", "--home", h2, "--to", rows[0]["id"], "--yes")
     assert back.exit_code == 0, back.output
     assert config(h2) == stock
-    states = [r["state"] for r in json.loads(cli("history", "--home", h2, "--json").stdout)["nodes"][0]["rows"]]
+    states = [r["state"] for r in json.loads(cli("history", "--home", h2, "--json").stdout)["transactions"]]
     assert states == ["rolled_back", "rolled_back"]
 
 
@@ -97,7 +97,7 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     fresh = cli("status", "--spec", spec, "--node", "2", "--json")
     assert fresh.exit_code == 1
-    fresh_states = {r["patch"]: r["node 2"] for r in json.loads(fresh.stdout)["nodes"][0]["rows"]}
+    fresh_states = {p["name"]: p["state"] for p in json.loads(fresh.stdout)["nodes"][0]["patches"]}
     assert fresh_states.pop("hazelcast-properties") == "not applicable"  # the spec has no [cluster.hazelcast]
     assert set(fresh_states.values()) == {"pending"}
     assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
@@ -105,7 +105,7 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     carbon = h2 / CARBON
     carbon.write_bytes(carbon.read_bytes().replace(b"<Offset>3</Offset>", b"<Offset>9</Offset>"))
     drift = json.loads(cli("status", "--spec", spec, "--node", "2", "--json").stdout)
-    states = {r["patch"]: r["node 2"] for r in drift["nodes"][0]["rows"]}
+    states = {p["name"]: p["state"] for p in drift["nodes"][0]["patches"]}
     assert states["port-offset"] == "drifted" and states["host-names"] == "applied"
 
 
@@ -115,8 +115,8 @@ def test_status_marks_mb_only_patches_not_applicable_on_carbon(tmp_path: Path, c
     h1 = copy_tree(FIXTURES / "carbon-home", tmp_path / "c1")
     spec = tmp_path / "wso2patch.toml"
     spec.write_text(SPEC.format(home1=h1, home2=h1.parent / "absent"))
-    rows = json.loads(cli("status", "--spec", spec, "--node", "1", "--json").stdout)["nodes"][0]["rows"]
-    states = {r["patch"]: r["node 1"] for r in rows}
+    states = {p["name"]: p["state"] for p in json.loads(cli("status", "--spec", spec, "--node", "1", "--json").stdout)
+              ["nodes"][0]["patches"]}
     assert states["mb-store"] == states["thrift-host"] == "not applicable"
 
 
@@ -261,7 +261,7 @@ def failing_on(name: str, monkeypatch: pytest.MonkeyPatch, *, put_back_too: byte
 
 
 def history_states(cli: Cli, home: Path) -> list[str]:
-    return [r["state"] for r in json.loads(cli("history", "--home", home, "--json").stdout)["nodes"][0]["rows"]]
+    return [t["state"] for t in json.loads(cli("history", "--home", home, "--json").stdout)["transactions"]]
 
 
 def test_a_rollback_that_fails_with_every_file_put_back_leaves_the_apply_standing(

@@ -128,7 +128,7 @@ def test_patches_lists_where_each_comes_from(tmp_path: Path, cli: Cli, monkeypat
     assert lines[-2].startswith("mark ") and lines[-2].endswith(f"Mark the offset  ({tmp_path / 'site/50-mark.toml'})")
     assert lines[-1].startswith("thrift-host ") and lines[-1].endswith("(built-in, disabled by [patches])")
     doc = json.loads(cli("patches", "--json").stdout)  # ./wso2patch.toml is found like any command finds it
-    assert [(n["name"], n["source"]) for n in doc["nodes"]][-2:] == [
+    assert [(n["name"], n["source"]) for n in doc["patches"]][-2:] == [
         ("mark", "site/50-mark.toml"), ("thrift-host", "built-in, disabled by [patches]")]
 
 
@@ -246,12 +246,13 @@ def test_a_site_patch_written_from_the_readme(stock: Path, tmp_path: Path, clust
     again = cli("apply", "--all", "--spec", spec, "--yes")
     assert again.exit_code == 0 and again.stdout.count("already applied") == 2
     assert cli("diff", "--spec", spec).exit_code == 0
-    rows = json.loads(cli("status", "--spec", spec, "--json").stdout)["nodes"][0]["rows"]
-    status = {r["patch"]: (r["node 1"], r["node 2"]) for r in rows}
+    nodes = json.loads(cli("status", "--spec", spec, "--json").stdout)["nodes"]
+    status = {p["name"]: tuple(next(q["state"] for q in n["patches"] if q["name"] == p["name"]) for n in nodes)
+              for p in nodes[0]["patches"]}
     assert status["broker-tuning"] == (("applied",) * 2 if is_mb else ("not applicable",) * 2)
     assert status["log-levels"] == status["node-identity"] == ("applied", "applied")
-    history = json.loads(cli("history", "--home", h1, "--spec", spec, "--json").stdout)["nodes"][0]["rows"]
-    assert {"log-levels", "node-identity"} <= set(history[0]["patches"].split(","))
+    history = json.loads(cli("history", "--home", h1, "--spec", spec, "--json").stdout)["transactions"]
+    assert {"log-levels", "node-identity"} <= set(history[0]["patches"])
 
     elsewhere = cli("rollback", "--home", h2, "--yes")  # no spec here: nothing vouches for the site's files
     assert elsewhere.exit_code == 5 and "'repository/conf/log4j.properties' is not a file wso2patch writes" in \

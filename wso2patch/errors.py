@@ -6,11 +6,35 @@ and what to do next. The CLI prints ``str(error)`` and exits with ``error.exit_c
 
 from __future__ import annotations
 
+from enum import IntEnum
 from pathlib import Path
 
 
+class ExitCode(IntEnum):
+    """Every exit status wso2patch uses (README: Exit codes). Results and error classes each own one."""
+
+    OK = 0
+    PENDING = 1  # the answer is "not yet": diff/status pending, check failed, compare found drift
+    USAGE = 2
+    SPEC = 3
+    HOME = 4
+    CONFIG = 5
+    PATCH = 6
+    DRIFT = 7
+    REFUSED = 8
+    WRITE = 9
+    INTERNAL = 10
+    DATABASE = 11
+    BUSY = 12
+    UNFINISHED = 13
+    # 14 and up: kept for new error classes
+    HANGUP = 129  # 128 + a signal number, as a shell reports a process the signal ended
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
 class Wso2PatchError(Exception):
-    exit_code = 10
+    exit_code: ExitCode = ExitCode.INTERNAL
 
     def __init__(self, message: str, *, where: str | Path | None = None, hint: str | None = None) -> None:
         self.message = message
@@ -24,78 +48,95 @@ class Wso2PatchError(Exception):
         return " ".join(text.splitlines())  # one line, always: parser messages may quote the file's own lines
 
 
+class UsageError(Wso2PatchError):
+    """The command line cannot be carried out as given (a missing option the core found it needs); the CLI
+    prints it as a usage error naming `option`."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, *, option: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.option = option
+
+
 class SpecError(Wso2PatchError):
     """The cluster spec is missing, broken or inconsistent."""
 
-    exit_code = 3
+    exit_code = ExitCode.SPEC
 
 
 class HomeError(Wso2PatchError):
     """The product home is missing, not a Carbon 4.4.x home, or a Carbon 4.5+ home."""
 
-    exit_code = 4
+    exit_code = ExitCode.HOME
+
+
+class NoSuchTransactionError(HomeError):
+    """The home's journal holds no applied transaction with the id asked for (rollback --to): a fact about the
+    home, not a malformed command line."""
 
 
 class ConfigError(Wso2PatchError):
     """A config file under the home is missing, malformed or unsafe to parse."""
 
-    exit_code = 5
+    exit_code = ExitCode.CONFIG
 
 
 class PatchError(Wso2PatchError):
     """A patch does not fit the file: an XPath matched none or several nodes, or a patch file is invalid."""
 
-    exit_code = 6
+    exit_code = ExitCode.PATCH
 
 
 class DriftError(Wso2PatchError):
     """Rollback would overwrite hand edits made since the apply it undoes."""
 
-    exit_code = 7
+    exit_code = ExitCode.DRIFT
 
 
 class RefusedError(Wso2PatchError):
     """Writing needs a confirmation that was not given (no terminal and no --yes, or answered no)."""
 
-    exit_code = 8
+    exit_code = ExitCode.REFUSED
 
 
 class WriteError(Wso2PatchError):
     """A file could not be written; every file was left as it was."""
 
-    exit_code = 9
+    exit_code = ExitCode.WRITE
 
 
 class DatabaseError(Wso2PatchError):
     """The MySQL server is unreachable, refuses the credentials or a privilege, or holds foreign tables."""
 
-    exit_code = 11
+    exit_code = ExitCode.DATABASE
 
 
 class BusyError(Wso2PatchError):
     """Another wso2patch process holds this home's lock."""
 
-    exit_code = 12
+    exit_code = ExitCode.BUSY
 
 
 class UnfinishedError(Wso2PatchError):
     """A read-only command found a transaction a killed process left unfinished."""
 
-    exit_code = 13
+    exit_code = ExitCode.UNFINISHED
 
 
 class InternalError(Wso2PatchError):
     """A bug in wso2patch, such as a plan that would change again on a second run."""
 
-    exit_code = 10
+    exit_code = ExitCode.INTERNAL
 
 
 EXIT_CODES: dict[int, str] = {
-    0: "success: the home is (now) patched, nothing pending, or rolled back",
-    1: "diff only: changes are pending",
-    2: "usage error (unknown option, missing argument)",
+    ExitCode.OK: "success: the home is (now) patched, nothing pending, or rolled back",
+    ExitCode.PENDING: "diff, status: changes are pending; check: a check failed; compare: unexpected differences",
+    UsageError.exit_code: "usage error (unknown option, missing argument)",
     SpecError.exit_code: "cluster spec error (file, key, line)",
-    HomeError.exit_code: "product home missing, not Carbon 4.4.x, or Carbon 4.5+ (deployment.toml)",
+    HomeError.exit_code: "product home missing, not Carbon 4.4.x, or Carbon 4.5+ (deployment.toml); or no such "
+                         "transaction in it (rollback --to)",
     ConfigError.exit_code: "config file missing, malformed (file:line:column) or unsafe (DOCTYPE entities)",
     PatchError.exit_code: "a patch does not fit the file (XPath matched none or several) or a patch file is invalid",
     DriftError.exit_code: "rollback refused: a file changed by hand since the apply (use --force)",

@@ -83,7 +83,7 @@ def test_check_planned_validates_before_anything_is_written(cli: Cli, cluster: C
     add_driver(h1, h2)
     before = snapshot(spec.parent)
     code, rows = findings(cli, "--spec", spec)
-    assert code == 1 and errors(rows, "wka-members")  # stock homes are not a cluster yet
+    assert code == 1 and errors(rows, "clustering")  # stock homes are not a cluster yet
     code, rows = findings(cli, "--spec", spec, "--planned")
     assert code == 0 and {r["level"] for r in rows} == {"ok"}
     assert snapshot(spec.parent) == before
@@ -97,8 +97,20 @@ def test_rule_wka_members(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
     code, rows = findings(cli, "--spec", spec)
     msgs = errors(rows, "wka-members")
     assert code == 1
-    assert any("misses 10.100.7.118:4003" in m and "unknown members 10.100.7.118:4009" in m for m in msgs)
-    assert any("lists itself" in m for m in msgs)
+    assert any("misses 10.100.7.118:4003" in m and "wrong ports: 10.100.7.118:4009 (nodes on that host listen on "
+               "4000, 4003)" in m for m in msgs)
+    assert msgs[1] == "misses 10.100.7.118:4000"  # node 2 lists itself instead: that alone is no error
+
+
+def test_rule_wka_members_a_node_listing_itself_is_fine(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    """WSO2 recommends one member list for every node; Hazelcast skips its own address."""
+    spec, h1, _ = applied
+    edit(h1 / AXIS2, b"<members>", b"<members>\n                <member><hostName>10.100.7.118</hostName>"
+         b"<port>4000</port></member>")
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 0
+    assert next(r["message"] for r in rows if r["rule"] == "wka-members") == (
+        "lists every other node (1) and itself (fine: Hazelcast skips its own address)")
 
 
 def test_rule_clustering_enabled(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
@@ -141,7 +153,9 @@ def test_rule_member_host_loopback_is_an_error_and_a_host_name_a_warning(cli: Cl
 def test_rule_shared_databases(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
     spec, _, h2 = applied
     edit(h2 / DS, b"/WSO2_USER_DB?", b"/OTHER_USER_DB?")
-    assert "different user store databases" in errors(findings(cli, "--spec", spec)[1], "shared-databases")[0]
+    assert errors(findings(cli, "--spec", spec)[1], "shared-databases") == [
+        "the user store is jdbc:mysql://localhost:3306/OTHER_USER_DB?autoReconnect=true, while node 1 uses another "
+        "database"]
 
 
 def test_rule_local_registry_distinct(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
@@ -154,11 +168,14 @@ def test_rule_jndi_references(cli: Cli, applied: tuple[Path, Path, Path]) -> Non
     spec, h1, h2 = applied
     edit(h1 / USERMGT, b">jdbc/WSO2UMDB<", b">jdbc/Missing<")
     edit(h2 / DS, b"<name>jdbc/WSO2RegistryDB</name>", b"<name>jdbc/WSO2UMDB</name>")  # two active for one name
-    rows = findings(cli, "--spec", spec)[1]
-    msgs = errors(rows, "jndi-references")
-    assert any("user-mgt.xml names jdbc/Missing (0 active datasources)" in m for m in msgs)
-    assert any("registry.xml names jdbc/WSO2RegistryDB (0 active" in m and "jdbc/WSO2UMDB (2 active" in m
-               for m in msgs)
+    rows = [r for r in findings(cli, "--spec", spec)[1] if r["rule"] == "jndi-references" and r["level"] == "error"]
+    assert [(r["node"], r["message"], r["file"], r["element"]) for r in rows] == [
+        (1, "user-mgt.xml names jdbc/Missing (0 active datasources)", USERMGT,
+         "/UserManager/Realm/Configuration/Property[@name='dataSource']"),
+        (2, "registry.xml names jdbc/WSO2RegistryDB (0 active datasources)", "repository/conf/registry.xml",
+         "/wso2registry/dbConfig[@name='sharedregistry']/dataSource"),
+        (2, "user-mgt.xml names jdbc/WSO2UMDB (2 active datasources)", USERMGT,
+         "/UserManager/Realm/Configuration/Property[@name='dataSource']")]
 
 
 def test_rule_driver_jar_is_a_warning(cli: Cli, cluster: Cluster) -> None:
@@ -182,9 +199,9 @@ def test_compare_shows_only_expected_differences_then_flags_a_hand_edit(cli: Cli
         "axis2.clustering.members": "each node lists its peers",
         "axis2.clustering.parameter[localMemberPort]": "member port",
         "carbon.Ports.Offset": "port offset",
-        "datasources[jdbc/WSO2CarbonDB].name": "local registry database",
-        "datasources[jdbc/WSO2CarbonDB].url": "local registry database",
-        "registry.remoteInstance[instanceid].@url": "host and port offset",
+        "datasources[role:local].name": "local registry database",
+        "datasources[role:local].url": "local registry database",
+        "registry.remoteInstance[role:config+governance].@url": "host and port offset",
     }
     raw = (h2 / DS).read_bytes()
     at = raw.index(b"<name>REGISTRY_DB</name>")  # an active datasource (an edit inside a comment is no change)
@@ -215,7 +232,7 @@ def test_compare_hashes_secrets_where_they_sit(cli: Cli, applied: tuple[Path, Pa
     for key in keys:
         a, b = rows[key]["a"], rows[key]["b"]
         assert a.startswith("sha256:") and b.startswith("sha256:") and a != b, key
-    assert rows["datasources[jdbc/WSO2RegistryDB].url"]["a"].endswith("&password=********")
+    assert rows["datasources[role:config+governance].url"]["a"].endswith("&password=********")
     human = cli("compare", h1, h2).stdout
     assert "S3cret" not in r.stdout + human and "carbon.Security.KeyStore.KeyPassword" in human
 

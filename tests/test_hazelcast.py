@@ -86,7 +86,7 @@ def test_without_the_table_the_file_is_never_read(tree: Path, cluster: Cluster, 
     plan = plan_node(load_spec(spec), 1, h1)
     assert PROPS not in {f.rel for f in plan.files}
     assert {r.note for r in plan.skipped if r.patch == "hazelcast-properties"} == {
-        "cluster.hazelcast is not set in the spec"}
+        "not applicable: cluster.hazelcast is not set in the spec"}
     assert cli("apply", "--node", "1", "--spec", spec, "--yes").exit_code == 0
     status = json.loads(cli("status", "--node", "1", "--spec", spec, "--json").stdout)["nodes"][0]["patches"]
     assert {p["name"]: p["state"] for p in status}["hazelcast-properties"] == "not applicable"

@@ -59,7 +59,7 @@ def test_read_only_commands_speak_typed_json(cli: Cli, cluster: Cluster, tmp_pat
     init = run(cli, "init", tmp_path / "new.toml")
     assert (init["status"], init["spec"]) == ("written", str(tmp_path / "new.toml"))
     listed = run(cli, "patches")["patches"]
-    assert len(listed) == 11 and all(isinstance(p["operations"], int) and isinstance(p["requires"], list)
+    assert len(listed) == 14 and all(isinstance(p["operations"], int) and isinstance(p["requires"], list)
                                      for p in listed)
     status = run(cli, "status", "--spec", spec, code=1)
     assert [n["node"] for n in status["nodes"]] == [1, 2] and status["patches"][0] == "clustering"
@@ -153,10 +153,12 @@ def test_db_init_and_check_db_documents(cli: Cli, mariadb: MariaDB, tmp_path: Pa
     home = copy_tree(FIXTURES / "mb-home", tmp_path / "mb1")
     spec, prefix, _ = write_spec(tmp_path, mariadb, [home])
     first = run(cli, "db", "init", "--spec", spec, "--yes")
-    assert first["status"] == "applied" and first["server"] == f"{mariadb.host}:{mariadb.port}"
-    assert any(a == f"create database {prefix}USER" for a in first["actions"]) and first["ready"] == []
+    [server] = first["servers"]
+    assert first["status"] == "applied" and server["server"] == f"{mariadb.host}:{mariadb.port}"
+    assert any(a == f"create database {prefix}USER" for a in server["actions"]) and server["ready"] == []
     again = run(cli, "db", "init", "--spec", spec, "--yes")
-    assert (again["status"], again["actions"]) == ("already", []) and f"{prefix}USER" in again["ready"]
+    [server] = again["servers"]
+    assert (again["status"], server["actions"]) == ("already", []) and f"{prefix}USER" in server["ready"]
     assert run(cli, "apply", "--spec", spec, "--node", 1, "--yes")["status"] == "applied"
     checked = run(cli, "check", "--db", "--spec", spec, "--node", 1)
     (node,) = checked["datasources"]

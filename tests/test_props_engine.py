@@ -129,7 +129,7 @@ def test_the_last_op_on_a_key_wins_and_the_others_are_reported_skipped(tmp_path:
     assert java(f.new)["hazelcast.logging.type"] == "none"
     assert [(r.patch, r.result, r.note) for r in f.results] == [
         ("first", "skipped", "overridden by patch second"), ("second", "applied", ""), ("second", "already", "")]
-    assert patch_status(plan_of(h, first, second), []) == {"first": "not applicable", "second": "pending"}
+    assert patch_status(plan_of(h, first, second), []) == {"first": "applied", "second": "pending"}  # as overridden
 
 
 def test_for_each_repeats_an_op_over_a_spec_table(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_a_file_whose_every_op_is_skipped_is_not_even_read(tmp_path: Path) -> No
     p = patch(op("set_property", "hazelcast.jmx", "true", 'when = "cluster.hazelcast"\n'))
     plan = plan_of(h, p)
     assert plan.files == [] and [(r.result, r.note) for r in plan.skipped] == [
-        ("skipped", "cluster.hazelcast is not set in the spec")]
+        ("skipped", "not applicable: cluster.hazelcast is not set in the spec")]
     assert patch_status(plan, []) == {"site": "not applicable"}
     with pytest.raises(ConfigError, match=r"hazelcast.properties:1:8: malformed \\uXXXX escape"):
         plan_of(h, p, rows={"cluster.hazelcast": []})

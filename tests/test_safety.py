@@ -99,6 +99,9 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     assert fresh.exit_code == 1
     fresh_states = {p["name"]: p["state"] for p in json.loads(fresh.stdout)["nodes"][0]["patches"]}
     assert fresh_states.pop("hazelcast-properties") == "not applicable"  # the spec has no [cluster.hazelcast]
+    # the other membership schemes' patches hold already (none of their parameters is there); no proxy ports asked
+    assert fresh_states.pop("kubernetes-membership") == fresh_states.pop("aws-membership") == "applied"
+    assert fresh_states.pop("proxy-ports") == "not applicable"
     assert set(fresh_states.values()) == {"pending"}
     assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
     assert cli("status", "--spec", spec, "--home", h2).exit_code == 0  # the node comes from the journal
@@ -107,6 +110,24 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     drift = json.loads(cli("status", "--spec", spec, "--node", "2", "--json").stdout)
     states = {p["name"]: p["state"] for p in drift["nodes"][0]["patches"]}
     assert states["port-offset"] == "drifted" and states["host-names"] == "applied"
+
+
+def test_status_tells_a_changed_spec_from_a_hand_edit(cluster: Cluster, cli: Cli) -> None:
+    """A file as wso2patch wrote it, with new values in the spec, is outdated; a hand edit is drifted."""
+    spec, _, h2 = cluster(FIXTURES / "mb-home")
+    assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
+    spec.write_text(spec.read_text().replace("offset = 3", "offset = 5"))
+    r = cli("status", "--spec", spec, "--node", "2", "--json")
+    states = {p["name"]: p["state"] for p in json.loads(r.stdout)["nodes"][0]["patches"]}
+    assert r.exit_code == 1
+    assert states["port-offset"] == "outdated" and states["wka-members"] == "outdated"  # member port 4005
+    assert states["host-names"] == "applied"
+    assert "outdated" in cli("status", "--spec", spec, "--node", "2").stdout
+    carbon = h2 / CARBON  # now a hand edit in the same file: drifted wins
+    carbon.write_bytes(carbon.read_bytes().replace(b"<!--HostName>", b"<!-- HostName>", 1))
+    states = {p["name"]: p["state"] for p in
+              json.loads(cli("status", "--spec", spec, "--node", "2", "--json").stdout)["nodes"][0]["patches"]}
+    assert states["port-offset"] == "drifted" and states["wka-members"] == "outdated"
 
 
 def test_status_marks_mb_only_patches_not_applicable_on_carbon(tmp_path: Path, cli: Cli) -> None:

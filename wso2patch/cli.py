@@ -417,15 +417,22 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
                                            "validationQuery")] = False,
           planned: Annotated[bool, typer.Option("--planned", help="check the files as apply would write them "
                                                 "(before anything is written)")] = False,
-          node: NodeOpt = None, home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
-          show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
-    """Check the cluster as a whole (WKA members, unique ports, member hosts, shared and local databases, JNDI
-    references, driver jar), and with --db every datasource against the live server. Exit 1 on an error."""
+          node: NodeOpt = None,
+          homes: Annotated[list[Path] | None, typer.Option("--home", help="product home [default: the node's home "
+                                                           "in the spec]; several, without a spec: check the cluster "
+                                                           "those homes form, from their files alone",
+                                                           show_default=False)] = None,
+          spec: SpecOpt = None, json_: JsonOpt = False, show_secrets: SecretsOpt = False,
+          quiet: QuietOpt = False) -> None:
+    """Check the cluster as a whole (membership, WKA members, ports, domain, host names, thrift host, databases by
+    role, registry mounts, JNDI references, driver jar), and with --db every datasource against the live server.
+    Exit 1 on an error."""
     from wso2patch.commands.check import check as run
     from wso2patch.commands.check import wants_spec
 
     report = _report("check", json_, reveal=show_secrets, quiet=quiet)
-    _call(report, lambda: run(_load(report, spec) if wants_spec(spec, home) else None, node=node, home=home,
+    first = homes[0] if homes else None
+    _call(report, lambda: run(_load(report, spec) if wants_spec(spec, first) else None, node=node, home=homes,
                               planned=planned, db=db))
 
 

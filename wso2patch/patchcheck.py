@@ -31,12 +31,13 @@ KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "replace_children": (frozenset({"parent", "element"}), frozenset({"for_each"})),
     "comment_out": (frozenset({"parent", "select"}), frozenset()),
     "uncomment": (frozenset({"parent", "select"}), frozenset()),
+    "remove": (frozenset({"parent", "select"}), frozenset()),
     "set_property": (frozenset({"key", "value"}), frozenset({"for_each"})),
     "remove_property": (frozenset({"key"}), frozenset({"for_each"})),
 }
 PROP_KINDS = ("set_property", "remove_property")  # the operations on a Java .properties file; the others are XML's
 FILE_KINDS = (".xml", ".properties")
-COMMON = frozenset({"kind", "when"})
+COMMON = frozenset({"kind", "when", "unless"})
 NODE_SETS = ("xpath", "parent", "select", "after")  # XPaths that must select nodes; `key` is used as string(key)
 HINT = "fix the patch file"
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -109,7 +110,8 @@ class OpSpec:
     xpaths: Mapping[str, etree.XPath]  # the same XPaths compiled; `key` as string(key)
     value: Template | None = None
     element: Template | None = None
-    when: str | None = None
+    when: str | None = None  # "name" (set) or "name=value" (set to value): the op runs only then
+    unless: str | None = None  # the same forms: the op is skipped then
     for_each: str | None = None  # a name of variables.ROWS: the op is repeated once per row
     create: bool = True
     prop_key: Template | None = None  # set_property / remove_property: the key (fields["key"] is ensure's XPath)
@@ -270,10 +272,8 @@ def check_op(loc: Locator, raw: Any, number: int, file: str = ".xml") -> OpSpec:
     if kind == "set_text" and "\r" in strings["value"]:  # XML reads it back as \n: never "already"
         raise loc.fail("a carriage return cannot be kept in element text (XML turns it into a line feed)", number,
                        "value")
-    when = strings.get("when")
-    if when is not None and when not in variables.KNOWN | variables.TABLES:
-        raise loc.fail(f"unknown variable {when!r} {variables.suggest(when, variables.KNOWN | variables.TABLES)}",
-                       number, "when")
+    when, unless = (condition(loc, strings.get(k), k, number) for k in ("when", "unless"))
+    guard = when.partition("=")[0] if when is not None else None
     name = strings.get("name")
     if name is not None and not re.fullmatch(r"[A-Za-z_][\w.-]*", name, re.ASCII):
         raise loc.fail(f"{name!r} is not a plain attribute name (no prefix)", number, "name")
@@ -286,11 +286,28 @@ def check_op(loc: Locator, raw: Any, number: int, file: str = ".xml") -> OpSpec:
     if elem is not None:
         element(loc, elem, number)
     for key, t in (("value", value), ("element", elem), ("key", prop_key)):
-        unguarded = sorted(n for n in (t.names if t else ()) if n in variables.OPTIONAL and n != when)
+        unguarded = sorted(n for n in (t.names if t else ()) if n in variables.OPTIONAL
+                           and not variables.guarded(n, guard))
         if unguarded:
             raise loc.fail(f"{{{unguarded[0]}}} is set only when the spec sets it: add when = \"{unguarded[0]}\"",
                            number, key)
     exprs = {k: strings[k] for k in (*NODE_SETS, "key") if k in strings and not props}
     return OpSpec(number=number, kind=kind, fields={k: v for k, v in strings.items() if k in (*exprs, "name")},
                   xpaths={k: xpath(loc, v, k, number) for k, v in exprs.items()}, value=value, element=elem,
-                  when=when, for_each=for_each, create=raw.get("create", True), prop_key=prop_key)
+                  when=when, unless=unless, for_each=for_each, create=raw.get("create", True), prop_key=prop_key)
+
+
+def condition(loc: Locator, cond: str | None, key: str, op: int) -> str | None:
+    """`name` or `name=value`, name a known variable and value one line of text; or the name of a spec table
+    (variables.TABLES), which is set or not."""
+    if cond is None:
+        return None
+    name, eq, value = cond.partition("=")
+    if name not in variables.KNOWN | variables.TABLES:
+        raise loc.fail(f"unknown variable {name!r} {variables.suggest(name, variables.KNOWN | variables.TABLES)}",
+                       op, key)
+    if eq and name in variables.TABLES:
+        raise loc.fail(f"{cond!r}: a spec table is set or not: write just {name!r}", op, key)
+    if eq and (not value or re.search(r"[\x00-\x1f\x7f]", value)):
+        raise loc.fail(f"{cond!r}: write name=value with a value on one line, or just the name", op, key)
+    return cond

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wso2patch.errors import ConfigError, PatchError, SpecError
-from wso2patch.ops import CommentOut, Ensure, Op, ReplaceChildren, SetAttr, SetText, Uncomment
+from wso2patch.ops import CommentOut, Ensure, Op, Remove, ReplaceChildren, SetAttr, SetText, Uncomment
 from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
 from wso2patch.properties import PropOp, RemoveProp, SetProp
 from wso2patch.xmlio import parse_fragment
@@ -72,9 +72,11 @@ class Patch:
                              where=self.path) from None
 
     def _render_op(self, op: OpSpec, values: Mapping[str, str], tables: Rows) -> list[Step]:
-        for name in (op.when, op.for_each):
-            if name is not None and name not in values and name not in tables:
-                return [Step(self.name, op.kind, op.target, None, skipped=f"{name} is not set in the spec")]
+        why = skip_reason(op.when, op.unless, values, tables)
+        if why is None and op.for_each is not None and op.for_each not in tables:
+            why = f"{op.for_each} is not set in the spec"
+        if why is not None:
+            return [Step(self.name, op.kind, op.target, None, skipped=why)]
         rows = [{**values, **row} for row in tables[op.for_each]] if op.for_each else [values]
         try:
             if op.prop_key is not None:
@@ -110,7 +112,27 @@ class Patch:
             return ReplaceChildren(f["parent"], tuple(self._element(op, r) for r in rows))
         if op.kind == "comment_out":
             return CommentOut(f["parent"], f["select"])
+        if op.kind == "remove":
+            return Remove(f["parent"], f["select"])
         return Uncomment(f["parent"], f["select"])
+
+
+def skip_reason(when: str | None, unless: str | None, values: Mapping[str, str],
+                tables: Rows | None = None) -> str | None:
+    """Why an op with these conditions does not run for these values; None when it runs. Values are never
+    quoted (one may be a secret): only names and the patch's own words. A spec table (`tables`) is set or not."""
+    present = {**values, **dict.fromkeys(tables or {}, "")}
+    if when is not None:
+        name, eq, want = when.partition("=")
+        if name not in present:
+            return f"{name} is not set in the spec"
+        if eq and present[name] != want:
+            return f"{name} is not {want}"
+    if unless is not None:
+        name, eq, want = unless.partition("=")
+        if name in present and (not eq or present[name] == want):
+            return f"{name} is {want}" if eq else f"{name} is set in the spec"
+    return None
 
 
 def patch_name(path: Path) -> str:

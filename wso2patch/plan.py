@@ -234,11 +234,10 @@ def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[
             note = f"not applicable: {missing[0]} is absent"
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", note) for s in steps]
             continue
+        if all(s.op is None for s in steps):  # nothing the spec asks for (proxy-ports without them): not opened
+            skipped += [OpResult(s.patch, s.kind, s.target, "skipped", f"not applicable: {s.skipped}") for s in steps]
+            continue
         by_file.setdefault(patch.file, []).extend(steps)
-    files = []
-    for rel, steps in by_file.items():
-        if all(s.op is None for s in steps):  # nothing to do in this file for this spec: it is not even read
-            skipped += [OpResult(s.patch, s.kind, s.target, "skipped", s.skipped or "") for s in steps]
-        else:
-            files.append(plan_file(home / rel, rel, steps, {p.name for p in patches if p.origin != BUILT_IN}))
+    site = {p.name for p in patches if p.origin != BUILT_IN}
+    files = [plan_file(home / rel, rel, steps, site) for rel, steps in by_file.items()]
     return Plan(home=home, node=node, files=files, skipped=skipped)

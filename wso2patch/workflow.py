@@ -11,9 +11,9 @@ from wso2patch import txn
 from wso2patch.diff import unified
 from wso2patch.driver import driver_copy, is_driver_path
 from wso2patch.errors import HomeError, SpecError, UnfinishedError
-from wso2patch.journal import Journal, Managed, locked, read
+from wso2patch.journal import Journal, Managed, locked, read, sha256
 from wso2patch.patchset import BUILT_IN, Patch, load_patches
-from wso2patch.plan import Plan, build_plan, check_home
+from wso2patch.plan import OpResult, Plan, build_plan, check_home
 from wso2patch.spec import Spec, find_spec, load_spec
 
 
@@ -138,16 +138,22 @@ def require_finished(home: Path) -> None:
 
 
 def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
-    """Per patch: applied, pending, drifted (applied by wso2patch, then changed by hand) or not applicable."""
-    live = {p for t in history if t.state == "committed" for p in t.patches}
+    """Per patch: applied; pending (never applied); outdated (applied, its file is as wso2patch wrote it, but the
+    spec's values changed since); drifted (applied, then its file changed by hand); or not applicable."""
+    committed = [t for t in history if t.state == "committed"]
+    live = {p for t in committed for p in t.patches}
+    wrote = {f.path: f.after for t in committed for f in t.files}  # the newest write of each file wins
+    untouched = {f.rel for f in plan.files if f.existed and wrote.get(f.rel) == sha256(f.old)}
     status: dict[str, str] = {}
-    results = [r for f in plan.files for r in f.results] + plan.skipped
-    idle = {r.patch for r in results} - {r.patch for r in results if r.result != "skipped"}
-    for r in results:
-        if r.patch in idle:  # every op skipped: this home lacks its files, or this spec leaves it unused
+    pairs: list[tuple[str | None, OpResult]] = [(fp.rel, r) for fp in plan.files for r in fp.results]
+    for rel, r in pairs + [(None, r) for r in plan.skipped]:
+        if r.result == "skipped" and r.note.startswith("not applicable"):
             status[r.patch] = "not applicable"
+        elif r.result == "applied" and r.patch not in live:
+            status[r.patch] = "pending"
         elif r.result == "applied":
-            status[r.patch] = "drifted" if r.patch in live else "pending"
+            later = status.get(r.patch)  # a patch over several files: a hand edit anywhere makes it drifted
+            status[r.patch] = "outdated" if rel in untouched and later != "drifted" else "drifted"
         else:
             status.setdefault(r.patch, "applied")
     return status

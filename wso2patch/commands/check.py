@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from wso2patch.cluster import Finding, check_cluster
+from wso2patch.cluster import Finding, check_cluster, check_homes
 from wso2patch.commands import Block, Result, Table
 from wso2patch.driver import DRIVER_DIR, driver_jars
 from wso2patch.effective import load
-from wso2patch.errors import ExitCode
+from wso2patch.errors import ExitCode, UsageError
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec, find_spec
 from wso2patch.workflow import diff_targets, plan_node, require_finished
@@ -39,15 +40,16 @@ class CheckResult(Result):
     command: ClassVar[str] = "check"
     status: Literal["ok", "failed"]
     planned: bool  # the rules ran on the files as apply would write them
-    findings: list[Finding] | None  # None: no spec, so no cluster rules
+    findings: list[Finding] | None  # None: no spec and a lone home, so no cluster rules
     datasources: list[NodeDatasources] | None  # None: --db not asked
 
     def human(self) -> list[Block]:
         out: list[Block] = []
         if self.findings is not None:
             out.append(Table("cluster" + (" (as apply would write it)" if self.planned else ""),
-                             ("level", "rule", "node", "finding"),
-                             [(f.level, f.rule, str(f.node or "all"), f.message) for f in self.findings],
+                             ("level", "rule", "node", "finding", "file", "line", "element"),
+                             [(f.level, f.rule, str(f.node or "all"), f.message, f.file or "", str(f.line or ""),
+                               f.element or "") for f in self.findings],
                              [_LEVEL_STYLES[f.level] for f in self.findings]))
         for n in self.datasources or []:
             out.append(Table(f"node {n.node} ({n.home})" if n.node is not None else str(n.home),
@@ -63,12 +65,18 @@ def wants_spec(spec: Path | None, home: Path | None) -> bool:
     return spec is not None or home is None or find_spec(None).is_file()
 
 
-def check(spec: Spec | None, *, node: int | None = None, home: Path | None = None, planned: bool = False,
-          db: bool = False) -> CheckResult:
+def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[Path] | None = None,
+          planned: bool = False, db: bool = False) -> CheckResult:
+    """With a spec: its nodes (or one). Without one: the homes given, numbered in order; several form a cluster
+    that is checked from their files alone, a lone one gets the driver and --db checks only."""
+    given = [home] if isinstance(home, Path) else list(home or [])
+    if spec is not None and len(given) > 1:
+        raise UsageError("several --home are for a cluster without a spec; with a spec, give --node",
+                         option="--home")
     if spec is None:
-        homes: list[tuple[int | None, Path]] = [(node, home or Path("."))]
-    elif home is not None:
-        homes = [(node, home)]
+        homes: list[tuple[int | None, Path]] = [(node, h) for h in given or [Path(".")]]
+    elif given:
+        homes = [(node, given[0])]
     else:
         homes = [(n, h) for n, h in diff_targets(spec, None, None) if node is None or n == node]
     configs = {}
@@ -79,10 +87,11 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | None = Non
         if spec is not None and node_id is not None:
             written = plan_node(spec, node_id, node_home).planned if planned else None
             configs[node_id] = load(node_home, written)
-        elif not driver_jars(node_home):
+        elif len(homes) == 1 and not driver_jars(node_home):  # several: the cluster's driver rule says it
             warnings.append(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
-    findings = check_cluster(spec, configs) if spec is not None else None
+    findings = check_cluster(spec, configs) if spec is not None else \
+        check_homes([h for _, h in homes]) if len(homes) > 1 else None
     datasources = [_datasources(node_id, node_home) for node_id, node_home in homes] if db else None
     failed = any(f.level == "error" for f in findings or []) or \
         any(r.ok is False for n in datasources or [] for r in n.results)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from wso2patch.commands import Block, Line, Raw, Result, Ui
-from wso2patch.dbplan import Flavour, render_sql, targets
+from wso2patch.dbplan import Flavour, groups, render_sql
 from wso2patch.errors import DatabaseError
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec
@@ -27,24 +28,36 @@ class SqlResult(Result):
         return [Raw(self.sql)]
 
 
-@dataclass(kw_only=True)
-class DbInitResult(Result):
-    command: ClassVar[str] = "db init"
-    status: Literal["applied", "already", "pending"]  # pending: the preview shown before asking
+@dataclass(frozen=True)
+class ServerInit:
+    """One database server of the cluster: what it lacked and what was done there."""
+
     server: str  # host:port
     version: str
     flavour: Flavour
     actions: list[str]  # what was (or is to be) done, in order
     ready: list[str]  # databases whose schema was already complete
 
+
+@dataclass(kw_only=True)
+class DbInitResult(Result):
+    command: ClassVar[str] = "db init"
+    status: Literal["applied", "already", "pending"]  # pending: the preview shown before asking
+    servers: list[ServerInit]  # one per database server the spec names, in the spec's order
+
     def human(self) -> list[Block]:
-        where = f"{self.server} ({self.version})"
-        if self.status == "already":
-            return [Line(f"{where}: nothing to do: databases, user, grants and schemas are in place", "green")]
-        if self.status == "pending":
-            return [Line(f"{where}: to do:"), *(Line(f"  - {a}") for a in self.actions)]
-        return [Line(f"{where}: done ({len(self.actions)} actions); check the nodes with 'wso2patch check --db'",
-                     "green")]
+        out: list[Block] = []
+        for s in self.servers:
+            where = f"{s.server} ({s.version})"
+            if self.status == "already" or not s.actions:
+                out.append(Line(f"{where}: nothing to do: databases, user, grants and schemas are in place",
+                                "green"))
+            elif self.status == "pending":
+                out += [Line(f"{where}: to do:"), *(Line(f"  - {a}") for a in s.actions)]
+            else:
+                out.append(Line(f"{where}: done ({len(s.actions)} actions); check the nodes with "
+                                "'wso2patch check --db'", "green"))
+        return out
 
 
 def sql(spec: Spec, *, home: Path | None = None, flavour: Flavour = "mysql8", show_secrets: bool = False) -> SqlResult:
@@ -55,9 +68,9 @@ def sql(spec: Spec, *, home: Path | None = None, flavour: Flavour = "mysql8", sh
 
 def provision(spec: Spec, ui: Ui, *, home: Path | None = None, admin_user: str = "root",
               admin_password_env: str | None = None) -> DbInitResult:
-    """Create what is missing (databases, the application user, grants, schemas); never drops anything."""
+    """Create what is missing (databases, application users, grants, schemas) on every server the spec names,
+    with the same admin account on each; every server is inspected before any is changed; never drops anything."""
     from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
-    from wso2patch.dbserver import Endpoint, Server, flavour_of
 
     target = first_home(spec, home)
     check_home(target)
@@ -65,16 +78,15 @@ def provision(spec: Spec, ui: Ui, *, home: Path | None = None, admin_user: str =
     if password is None:
         raise DatabaseError(f"--admin-password-env names ${admin_password_env}, which is not set",
                             hint=f"export {admin_password_env}=... and rerun")
-    admin = Endpoint(spec.db.host, spec.db.port, admin_user, password, "admin")
-    app = Endpoint(spec.db.host, spec.db.port, spec.db.username, spec.db.password, "application")
-    with Server(admin) as server:
-        todo = dbinit.plan(server, spec, targets(spec, target, flavour_of(server.version())), app)
-        result = DbInitResult(status="already", server=f"{spec.db.host}:{spec.db.port}", version=todo.version,
-                              flavour=todo.flavour, actions=todo.actions(), ready=todo.ready)
-        if not result.actions:
+    with ExitStack() as stack:  # one admin connection per database server
+        jobs = dbinit.connect(stack, groups(spec, target, "mysql8"), admin_user, password)
+        result = DbInitResult(status="already", servers=[
+            ServerInit(j.group.where, j.plan.version, j.plan.flavour, j.plan.actions(), j.plan.ready) for j in jobs])
+        if not any(s.actions for s in result.servers):
             return result
-        ui.confirm(replace(result, status="pending"), f"Provision these on {result.server}?",
-                   "review with 'wso2patch db sql'")
+        where = ", ".join(s.server for s in result.servers if s.actions)
+        ui.confirm(replace(result, status="pending"), f"Provision these on {where}?", "review with 'wso2patch db sql'")
         with ui.progress() as progress:
-            dbinit.run(server, spec, todo, admin, app, progress)
+            for job in jobs:
+                dbinit.run(job, progress)
     return replace(result, status="applied")

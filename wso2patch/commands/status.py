@@ -1,4 +1,4 @@
-"""wso2patch status: per node and patch, applied, pending, drifted or not applicable."""
+"""wso2patch status: per node and patch, applied, pending, outdated, drifted or not applicable."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from wso2patch.workflow import (
     spec_patches,
 )
 
-State = Literal["applied", "pending", "drifted", "not applicable"]
-_STYLES = {"applied": "green", "pending": "yellow", "drifted": "red"}
+State = Literal["applied", "pending", "outdated", "drifted", "not applicable"]
+_STYLES = {"applied": "green", "pending": "yellow", "outdated": "yellow", "drifted": "red"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class StatusResult(Result):
     def human(self) -> list[Block]:
         cells = [{p.name: p.state for p in n.patches} for n in self.nodes]
         rows = [(p, *[c.get(p, "-") for c in cells]) for p in self.patches]
-        worst = [next((st for st in ("drifted", "pending") if any(c.get(p) == st for c in cells)), "applied")
-                 for p in self.patches]
+        worst = [next((st for st in ("drifted", "outdated", "pending") if any(c.get(p) == st for c in cells)),
+                      "applied") for p in self.patches]
         return [Table("status", ("patch", *[f"node {n.node}" for n in self.nodes]), rows,
                       [_STYLES[w] for w in worst])]
 

@@ -200,6 +200,10 @@ def test_a_site_patch_fighting_a_built_in_one_is_blamed_not_the_engine(tmp_path:
      "'cluster.hazelcast'?)"),
     (PROPS, op("set_property", "a", "b", 'when = "cluster.hazlecast"\n'),
      "key 'when': unknown variable 'cluster.hazlecast' (did you mean {cluster.hazelcast}?)"),
+    (PROPS, op("set_property", "a", "b", 'when = "cluster.hazelcast=x"\n'),
+     "key 'when': 'cluster.hazelcast=x': a spec table is set or not: write just 'cluster.hazelcast'"),
+    (PROPS, op("set_property", "a", "b", 'unless = "cluster.hazlecast"\n'),
+     "key 'unless': unknown variable 'cluster.hazlecast' (did you mean {cluster.hazelcast}?)"),
     (PROPS, op("set_property", "{cluster.domain}", "b"),
      "key 'key': {cluster.domain} is set only when the spec sets it: add when = \"cluster.domain\""),
     (PROPS, op("set_property", "a", "{", ""), "key 'value': a lone '{': write {{ for a literal brace"),
@@ -209,6 +213,14 @@ def test_property_ops_are_checked_at_load(file: str, body: str, says: str) -> No
     with pytest.raises(PatchError) as e:
         patch(body, file=file)
     assert says in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_unless_a_spec_table_skips_the_op_when_the_spec_has_it(tmp_path: Path) -> None:
+    h = home(tmp_path)
+    p = patch(op("set_property", "hazelcast.jmx", "false", 'unless = "cluster.hazelcast"\n'))
+    assert java(only(plan_of(h, p)).new)["hazelcast.jmx"] == "false"
+    assert [r.note for r in plan_of(h, p, rows={"cluster.hazelcast": []}).skipped] == [
+        "not applicable: cluster.hazelcast is set in the spec"]
 
 
 def test_every_table_and_row_set_is_declared_in_variables() -> None:

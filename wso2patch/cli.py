@@ -4,6 +4,7 @@ to exit codes. diff, apply, rollback and recover still print through report.Repo
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -13,18 +14,32 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__
-from wso2patch.errors import ExitCode, InternalError, RefusedError, UsageError, Wso2PatchError
+from wso2patch import __version__, interrupt
+from wso2patch.errors import (
+    ConfigError,
+    DriftError,
+    ExitCode,
+    InternalError,
+    NoSuchTransactionError,
+    RefusedError,
+    SignalError,
+    UsageError,
+    WriteError,
+    Wso2PatchError,
+)
 
 if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
     from wso2patch.commands import Progress, Result
     from wso2patch.plan import Plan
     from wso2patch.report import Report
     from wso2patch.spec import Spec
+    from wso2patch.txn import Transaction
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 _CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+_CONSOLE = False  # set by main(): running as the console script, not in-process (tests)
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
@@ -83,21 +98,32 @@ class _Ui:
         return self.report.progress()
 
 
-def _run(report: Report, body: Callable[[], int]) -> NoReturn:
-    """Run a command body; every error becomes one line and its documented exit code."""
+def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
+    """Run a command body; every error becomes one line and its documented exit code. A command that `writes`
+    turns SIGINT, SIGTERM and SIGHUP into one line too, after finishing or undoing its transaction (interrupt.py)."""
     try:
-        code = body()
+        with interrupt.handled() if writes else interrupt.defaults():
+            interrupt.check()  # a signal while the command loaded: nothing was written
+            code = body()
     except Wso2PatchError as e:
         code = report.error(e)
+    except interrupt.Interrupt as sig:  # at a safe point outside a transaction: nothing was being written
+        code = report.error(SignalError(interrupt.line(sig, interrupt.completed()), signum=sig.signum))
     except KeyboardInterrupt:
         print("wso2patch: interrupted", file=sys.stderr)
         code = 130
     except _USAGE_ERROR:
         raise  # a usage error found inside a command is still exit 2, one line (main)
+    except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
+        kind = WriteError if writes else ConfigError
+        code = report.error(kind(f"{e.strerror or e}", where=e.filename,
+                                 hint="nothing was changed; fix the cause and rerun"))
     except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
         if os.environ.get("WSO2PATCH_DEBUG"):
             raise
         code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
+    if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
+        interrupt.ignore_from_now()
     raise typer.Exit(code)
 
 
@@ -122,7 +148,15 @@ def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
     if report.json_mode or not sys.stdin.isatty():
         raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
                            hint=f"{review}, then rerun with --yes")
-    if not typer.confirm(question):
+    try:
+        with interrupt.interruptible():
+            answer = typer.confirm(question)
+    except (typer.Abort, interrupt.Interrupt) as e:  # click turns end of input (and Ctrl-C) into Abort
+        print(file=sys.stderr)  # the error line starts on a line of its own, not after the question
+        if isinstance(e, interrupt.Interrupt):
+            raise
+        raise SignalError("interrupted; nothing was written", signum=signal.SIGINT) from None
+    if not answer:
         raise RefusedError("not confirmed; nothing was written")
 
 
@@ -203,15 +237,31 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
     """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
     from wso2patch.journal import STATE_DIR
     from wso2patch.plan import check_home
-    from wso2patch.workflow import commit_plan, journal_of, plan_node, writing
+    from wso2patch.workflow import (
+        commit_plan,
+        critical,
+        forecast,
+        journal_of,
+        locked_home,
+        plan_node,
+        recover_now,
+        unfinished_error,
+        what_recovery_did,
+    )
 
+    interrupt.check()  # a safe point per node (apply --all)
     check_home(node_home)
+    recovered: list[Transaction] = []
+
+    def done(plan: Plan, status: str, tx: Transaction | None = None) -> str:
+        report.node(plan, status, tx)
+        report.nodes[-1]["recovered"] = [asdict(t) for t in recovered]
+        return status
 
     def already(plan: Plan) -> str:
-        report.node(plan, "already")
         report.say(f"node {node} ({node_home}): already applied, nothing to write ({len(plan.files)} files "
                    "checked)", style="green")
-        return "already"
+        return done(plan, "already")
 
     plan: Plan | None = None
     if not journal_of(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
@@ -222,19 +272,34 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
             _warn_links(report, plan)
             report.show_diff(plan)
             _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
-    with writing(node_home) as recovered:
-        for old in recovered:
-            report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
-        if plan is None or recovered:  # else the first look stands: commit refuses files changed since
-            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
-        if not plan.pending:
-            return already(plan)
-        _warn_links(report, plan)
-        report.show_diff(plan)
-        count = len(plan.changed) + len(plan.copied)
-        _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
-        tx = commit_plan(plan, s)
-    report.node(plan, "applied", tx)
+    with locked_home(node_home):
+        todo = forecast(node_home)  # under the lock: a live writer is named (exit 12), not taken for a dead one
+        if todo and not yes:  # recovery writes: only an apply that is going ahead may run it
+            raise unfinished_error(node_home, todo, "apply")
+        if todo:
+            recovered = recover_now(node_home)
+            for old in recovered:
+                report.say(f"node {node} ({node_home}): {what_recovery_did(old)}", style="yellow")
+            plan = None  # the first look was taken before recovery
+        try:
+            if plan is None:  # else the first look stands: commit refuses files changed since
+                plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
+            if not plan.pending:
+                return already(plan)
+            _warn_links(report, plan)
+            report.show_diff(plan)
+            count = len(plan.changed) + len(plan.copied)
+            _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
+            with critical(node_home, "apply") as said:
+                tx = commit_plan(plan, s)
+                said.append(f"{node_home}: the apply completed: {count} file(s) written (transaction "
+                            f"{tx.id if tx else '-'})")
+        except BaseException:
+            if recovered:  # the JSON document still says what this command did
+                report.nodes.append({"node": node, "home": str(node_home), "status": "error",
+                                     "recovered": [asdict(t) for t in recovered]})
+            raise
+    done(plan, "applied", tx)
     report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in {node_home / STATE_DIR}; "
                f"undo with: wso2patch rollback --home {node_home}", style="green")
     return "applied"
@@ -264,7 +329,7 @@ def apply(node: NodeOpt = None,
         report.emit()
         return 0
 
-    _run(report, body)
+    _run(report, body, writes=True)
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
@@ -289,7 +354,18 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
     from wso2patch import txn
-    from wso2patch.workflow import drift_diffs, journal_of, managed, writing
+    from wso2patch.workflow import (
+        critical,
+        drift_diffs,
+        forecast,
+        journal_of,
+        locked_home,
+        managed,
+        recover_now,
+        require_regular,
+        unfinished_error,
+        what_recovery_did,
+    )
 
     report = _report("rollback", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
     if home is None and node is None:
@@ -297,8 +373,16 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
 
     def body() -> int:
         target = _target(report, home, node, spec)
-        with writing(target):
-            live = [t for t in journal_of(target).load() if t.state == "committed"]
+        with locked_home(target):
+            # Decide from the journal as recovery would leave it, without recovering: every refusal below writes
+            # nothing. Where recovery itself would change files (undo an apply, complete a rollback), that is
+            # for 'recover' to do, not for a rollback to pile another undo on top of.
+            todo = forecast(target)
+            if any(outcome != "committed" for _, outcome in todo):
+                raise unfinished_error(target, [t for t in todo if t[1] != "committed"], "rollback")
+            finishing = {t.id for t, _ in todo}
+            note = f"; this home also needs 'wso2patch recover --home {target}'" if todo else ""
+            live = [t for t in journal_of(target).load() if t.state == "committed" or t.id in finishing]
             if not live:
                 report.status = "nothing"
                 report.say(f"{target}: nothing to roll back", style="green")
@@ -306,29 +390,44 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
                 return 0
             ids = [t.id for t in live]
             if to is not None and to not in ids:
-                raise typer.BadParameter(f"no applied transaction {to} in {target}; see 'wso2patch history'",
-                                         param_hint="--to")
+                raise NoSuchTransactionError(f"no applied transaction {to}", where=target,
+                                             hint=f"see 'wso2patch history --home {target}'{note}")
             undo = live[ids.index(to):] if to is not None else live[-1:]
-            for hand in drift_diffs(target, undo):
-                report.show_text_diff(hand)
             files = ", ".join(sorted({f.path for t in undo for f in t.files}))
+            require_regular(target, sorted({f.path for t in undo for f in t.files}))
+            hand = txn.drifted(target, undo)
+            for text in drift_diffs(target, undo):
+                report.show_text_diff(text)
+            if hand and not force:
+                raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in hand)}",
+                                 where=target, hint="nothing was restored; keep the hand edits, or rerun with "
+                                 f"--force to overwrite them{note}")
+            for t, _ in todo:
+                report.say(f"{target}: first, recovery marks interrupted apply {t.id} complete (its files were all "
+                           "written)", style="yellow")
             _confirm(report, yes, f"Restore {files} in {target} to before apply {undo[0].id}?",
-                     f"it would restore {files}")
-            done = txn.rollback(target, managed=managed, to=to, force=force)
+                     f"it would restore {files}{note}")
+            recovered = recover_now(target) if todo else []
+            with critical(target, "rollback") as said:
+                done = txn.rollback(target, managed=managed, to=to, force=force)
+                said.append(f"{target}: the rollback completed: {files} restored to before apply {done[-1].id}")
         report.status = "rolled_back"
-        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done]})
+        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done],
+                             "recovered": [asdict(t) for t in recovered]})
+        for t in recovered:
+            report.say(f"{target}: {what_recovery_did(t)}", style="yellow")
         report.say(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})", style="green")
         report.emit()
         return 0
 
-    _run(report, body)
+    _run(report, body, writes=True)
 
 
 @app.command()
 def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
             quiet: QuietOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    from wso2patch.workflow import writing
+    from wso2patch.workflow import what_recovery_did, writing
 
     report = _report("recover", json_, quiet=quiet)
     if home is None and node is None:
@@ -340,16 +439,14 @@ def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, js
             pass
         report.nodes.append({"home": str(target), "recovered": [asdict(t) for t in done]})
         report.status = "recovered" if done else "nothing"
-        meaning = {"committed": "its files were all written: finished", "recovered": "undone: files as before it",
-                   "rolled_back": "rollback completed"}
         for t in done:
-            report.say(f"{target}: transaction {t.id}: {meaning.get(t.state, t.state)}", style="yellow")
+            report.say(f"{target}: {what_recovery_did(t)}", style="yellow")
         if not done:
             report.say(f"{target}: nothing to recover", style="green")
         report.emit()
         return 0
 
-    _run(report, body)
+    _run(report, body, writes=True)
 
 
 @app.command()
@@ -467,6 +564,9 @@ def _fail(kind: str, label: str, message: str, code: int, ctx: Any) -> int:
 
 def main() -> None:
     """Console entry point: click's usage errors become one line too (exit 2)."""
+    interrupt.install()  # first: a signal while the command line is parsed and the command loads is noted too
+    global _CONSOLE
+    _CONSOLE = True
     code: Any
     try:
         code = app(args=sys.argv[1:] or ["--help"], prog_name="wso2patch", standalone_mode=False)
@@ -481,6 +581,7 @@ def main() -> None:
         code = _fail(type(e).__name__, "error", getattr(e, "format_message", e.__str__)(),
                      getattr(e, "exit_code", 1), getattr(e, "ctx", None))
     except typer.Abort:
-        print("wso2patch: interrupted", file=sys.stderr)
+        print("wso2patch: error: interrupted; nothing was written", file=sys.stderr)
         code = 130
+    interrupt.ignore_from_now()
     sys.exit(code if isinstance(code, int) else 0)

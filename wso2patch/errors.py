@@ -27,7 +27,7 @@ class ExitCode(IntEnum):
     DATABASE = 11
     BUSY = 12
     UNFINISHED = 13
-    # 14 and up: kept for new error classes
+    PARTIAL = 14  # a write failed and putting back failed too: the journal holds it, run recover
     HANGUP = 129  # 128 + a signal number, as a shell reports a process the signal ended
     INTERRUPTED = 130
     TERMINATED = 143
@@ -106,6 +106,13 @@ class WriteError(Wso2PatchError):
     exit_code = ExitCode.WRITE
 
 
+class PartialWriteError(Wso2PatchError):
+    """A write failed and the home could not be put back as it was (or the journal could not record the outcome):
+    the journal still holds the transaction, and `wso2patch recover` makes the home wholly before or after it."""
+
+    exit_code = ExitCode.PARTIAL
+
+
 class DatabaseError(Wso2PatchError):
     """The MySQL server is unreachable, refuses the credentials or a privilege, or holds foreign tables."""
 
@@ -124,6 +131,15 @@ class UnfinishedError(Wso2PatchError):
     exit_code = ExitCode.UNFINISHED
 
 
+class SignalError(Wso2PatchError):
+    """SIGINT, SIGTERM or SIGHUP stopped the command (or the prompt got Ctrl-C or end of input); any transaction
+    was finished or undone first. Exit 128 + the signal number, as a shell reports a process killed by it."""
+
+    def __init__(self, message: str, *, signum: int, where: str | Path | None = None) -> None:
+        super().__init__(message, where=where)
+        self.exit_code = ExitCode(128 + signum)
+
+
 class InternalError(Wso2PatchError):
     """A bug in wso2patch, such as a plan that would change again on a second run."""
 
@@ -137,14 +153,20 @@ EXIT_CODES: dict[int, str] = {
     SpecError.exit_code: "cluster spec error (file, key, line)",
     HomeError.exit_code: "product home missing, not Carbon 4.4.x, or Carbon 4.5+ (deployment.toml); or no such "
                          "transaction in it (rollback --to)",
-    ConfigError.exit_code: "config file missing, malformed (file:line:column) or unsafe (DOCTYPE entities)",
+    ConfigError.exit_code: "config file missing, malformed (file:line:column), unsafe (DOCTYPE entities) or not a "
+                           "regular file (a FIFO, socket or device)",
     PatchError.exit_code: "a patch does not fit the file (XPath matched none or several) or a patch file is invalid",
     DriftError.exit_code: "rollback refused: a file changed by hand since the apply (use --force)",
     RefusedError.exit_code: "not confirmed: no terminal and no --yes, or the answer was no",
-    WriteError.exit_code: "a file could not be written; nothing was changed",
+    WriteError.exit_code: "a file could not be written; every file was left as it was and nothing is unfinished",
+    PartialWriteError.exit_code: "a write failed and putting the files back failed too (or the journal could not "
+                                 "record the outcome): nothing is lost; fix the cause, then run 'wso2patch recover'",
     InternalError.exit_code: "internal error (for example an unstable plan); please report it",
     BusyError.exit_code: "another wso2patch process is working on this home (its pid is named)",
     UnfinishedError.exit_code: "an interrupted apply or rollback was found: run 'wso2patch recover' first",
     DatabaseError.exit_code: "database: server unreachable, credentials or privileges refused, foreign or "
                              "half-loaded tables that cannot be resumed",
+    ExitCode.HANGUP: "SIGHUP: the transaction under way was finished or undone first; the line says which",
+    ExitCode.INTERRUPTED: "Ctrl-C (SIGINT), or Ctrl-C / end of input at a prompt: as for SIGHUP",
+    ExitCode.TERMINATED: "SIGTERM: as for SIGHUP",
 }

@@ -7,6 +7,7 @@ reads them) and created when missing.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,10 +112,25 @@ def check_home(home: Path) -> None:
 
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024  # stock Carbon config files are under 64 KiB
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFDIR: "a directory"}
+
+
+def not_regular(path: Path) -> str | None:
+    """What a config path is when it is not a regular file (following links, as config links are followed);
+    None for a regular file or nothing at all. Reading a FIFO blocks forever, /dev/zero never ends."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    return None if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def read_config(path: Path) -> bytes:
     try:
+        if (kind := not_regular(path)) is not None:
+            raise ConfigError(f"cannot read the config file: it is {kind}, not a regular file", where=path,
+                              hint="put the product's file back (a symbolic link to a regular file is fine)")
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
             raise ConfigError(f"config file is {size // (1024 * 1024)} MiB, far beyond any Carbon config file",

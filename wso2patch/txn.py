@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wso2patch.errors import ConfigError, DriftError, InternalError, WriteError
+from wso2patch import interrupt
+from wso2patch.errors import ConfigError, DriftError, InternalError, PartialWriteError, WriteError, Wso2PatchError
 from wso2patch.journal import (
     STATE_DIR,
     FileRecord,
@@ -30,12 +31,8 @@ from wso2patch.journal import (
     sha256,
 )
 
-__all__ = ["STATE_DIR", "Change", "Journal", "Transaction", "commit", "drifted", "recover",
+__all__ = ["STATE_DIR", "Change", "Journal", "PartialWriteError", "Transaction", "commit", "drifted", "recover",
            "rollback"]
-
-
-class PartialWriteError(WriteError):
-    """A write failed and putting back the files already written failed too."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,9 @@ def _new_id(txs: Sequence[Transaction]) -> tuple[str, str]:
 
 def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) -> None:
     """Write each (rel, new, old) in order; on failure put the written ones back in reverse.
-    If putting back fails too, the WriteError says so (the journal then still holds the work)."""
+    If putting back fails too, PartialWriteError says so (the journal then still holds the work).
+    Between two files is the safe point where a signal noted meanwhile stops the swap (interrupt.py):
+    every file is whole there, and the journal says what recovery must do."""
     done: list[tuple[str, bytes | None]] = []
     for rel, new, old in writes:
         try:
@@ -70,11 +69,14 @@ def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) 
             except OSError as e2:
                 raise PartialWriteError(f"cannot write: {e.strerror or e}; putting back the files already written "
                                         f"failed too ({e2.strerror or e2})", where=home / rel,
-                                        hint="fix the cause, then run 'wso2patch recover' on this home") from None
+                                        hint="nothing is lost: the journal holds the transaction; fix the cause "
+                                             f"(space, permissions), then run 'wso2patch recover --home {home}'"
+                                        ) from None
             raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
                              hint="every file was left as it was; fix the cause (space, permissions) and rerun"
                              ) from None
         done.append((rel, old))
+        interrupt.check()
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -109,23 +111,37 @@ def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int
             tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
                                        after=sha256(c.new), backup=backup if c.old is not None else "",
                                        snapshot=snapshot))
+        interrupt.check()  # a signal while backing up: stop before the first write, leaving no trace
         journal.save([*txs, tx])
     except ConfigError:  # a link planted in .wso2patch meanwhile: refused, not followed
         _forget(journal, txs, tx_id)
         raise
-    except OSError as e:
+    except (OSError, interrupt.Interrupt) as e:
         _forget(journal, txs, tx_id)
+        if isinstance(e, interrupt.Interrupt):
+            raise
         raise WriteError(f"cannot write backups: {e.strerror or e}", where=journal.dir,
                          hint="nothing was changed; make the home writable (or free space) and rerun") from None
     try:
         _swap(home, [(c.rel, c.new, c.old) for c in changes])
-    except PartialWriteError:
-        raise  # the journal keeps the transaction pending: recovery will finish the job
     except WriteError:
         _forget(journal, txs, tx_id)  # the swap was undone: forget the transaction
+        try:
+            forgotten = all(t.id != tx_id for t in journal.load())
+        except Wso2PatchError:
+            forgotten = False
+        if not forgotten:  # the journal could not be saved (the disk is full): it still says "pending"
+            raise PartialWriteError(f"cannot write: {journal.path} could not be saved after every file was put "
+                                    "back", where=home, hint="nothing is lost; free space, then run 'wso2patch "
+                                    f"recover --home {home}'") from None
         raise
     tx.state = "committed"
-    journal.save([*txs, tx])
+    try:
+        journal.save([*txs, tx])
+    except OSError as e:  # every file is written; the journal still says "pending", which recovery finishes
+        raise PartialWriteError(f"every file was written, but the journal could not record it: {e.strerror or e}",
+                                where=journal.path, hint="nothing is lost; fix the cause (free space), then run "
+                                f"'wso2patch recover --home {home}': it marks the apply complete") from None
     return tx
 
 

@@ -243,7 +243,7 @@ def test_apply_all_and_status_for_every_node(cli: Cli, cluster: Cluster) -> None
     before = json.loads(cli("status", "--spec", spec, "--json").stdout)
     assert before["exit_code"] == 1 and [n["node"] for n in before["nodes"]] == [1, 2]
     states = {p["state"] for n in before["nodes"] for p in n["patches"]}
-    assert states == {"pending", "applied", "not applicable"}  # offset 0 is stock; no proxy ports asked
+    assert states == {"pending", "applied", "not applicable"}  # offset 0 is stock; no proxy ports, no hazelcast asked
     r = cli("apply", "--spec", spec, "--all", "--yes", "--json")
     doc = json.loads(r.stdout)
     assert r.exit_code == 0 and [n["status"] for n in doc["nodes"]] == ["applied", "applied"]

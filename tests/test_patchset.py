@@ -28,8 +28,9 @@ def write(tmp_path: Path, body: str) -> Path:
 def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
     patches = load_patches()
     assert [p.name for p in patches] == ["clustering", "wka-members", "kubernetes-membership", "aws-membership",
-                                         "host-names", "port-offset", "proxy-ports", "carbon-db-off", "datasources",
-                                         "mb-store", "registry-mounts", "user-store", "thrift-host"]
+                                         "hazelcast-properties", "host-names", "port-offset", "proxy-ports",
+                                         "carbon-db-off", "datasources", "mb-store", "registry-mounts", "user-store",
+                                         "thrift-host"]
     assert all(p.description and "\n" not in p.description for p in patches)
     assert {p.name for p in patches if p.requires} == {"mb-store", "thrift-host"}
 
@@ -72,13 +73,14 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
         monkeypatch.setattr(patchcheck, name, refuse)
     monkeypatch.setattr(etree, "XPath", refuse)
     rendered: set[tuple[str, int]] = set()
+    rows = {t: [{"item.key": "k", "item.value": "v"}] for t in variables.TABLES}  # one row: one step per op
     # every op runs under one of these: all names set (the other schemes, an embedded local), or only the
     # names always set (what `unless` guards), each membership scheme in turn
     for names, extra in ((variables.KNOWN, {"cluster.membership": "kubernetes", "db.local": "embedded"}),
                          (variables.NODE, {"cluster.membership": "aws", "db.local": "mysql"}),
                          (variables.NODE, {"cluster.membership": "wka", "db.local": "mysql"})):
         values = {**dict.fromkeys(names, "v"), **extra}
-        steps = [(p.name, i, s) for p in patches for i, s in enumerate(p.render(values, PEERS))]
+        steps = [(p.name, i, s) for p in patches for i, s in enumerate(p.render(values, PEERS, rows))]
         assert all((s.op is None) == (s.skipped is not None) for _, _, s in steps)
         rendered |= {(name, i) for name, i, s in steps if s.op is not None}
     assert rendered == {(p.name, i) for p in patches for i in range(len(p.ops))}
@@ -86,7 +88,7 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
 
 def test_every_xpath_of_the_shipped_set_is_compiled_at_load() -> None:
     for p in load_patches():
-        for op in p.ops:
+        for op in [op for op in p.ops if op.prop_key is None]:  # a property op has no XPath
             exprs = {k: v for k, v in op.fields.items() if k in ("xpath", "parent", "select", "after", "key")}
             assert set(op.xpaths) == set(exprs) and exprs, (p.name, op.number)
             assert all(isinstance(x, etree.XPath) for x in op.xpaths.values())

@@ -98,6 +98,7 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     fresh = cli("status", "--spec", spec, "--node", "2", "--json")
     assert fresh.exit_code == 1
     fresh_states = {p["name"]: p["state"] for p in json.loads(fresh.stdout)["nodes"][0]["patches"]}
+    assert fresh_states.pop("hazelcast-properties") == "not applicable"  # the spec has no [cluster.hazelcast]
     # the other membership schemes' patches hold already (none of their parameters is there); no proxy ports asked
     assert fresh_states.pop("kubernetes-membership") == fresh_states.pop("aws-membership") == "applied"
     assert fresh_states.pop("proxy-ports") == "not applicable"

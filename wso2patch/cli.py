@@ -130,9 +130,12 @@ def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> No
 
 def _load(report: Report, spec: Path | None) -> Spec:
     from wso2patch.spec import find_spec, load_spec
+    from wso2patch.workflow import use_spec
 
     del report  # masking is by position (wso2patch.secrets): the spec's password needs no registering
-    return load_spec(find_spec(spec))
+    s = load_spec(find_spec(spec))
+    use_spec(s)  # the files its site patches write may be in a home's journal
+    return s
 
 
 def _asks(yes: bool, json_: bool) -> bool:
@@ -182,12 +185,14 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
 
 
 @app.command()
-def patches(json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
-    """List the patch set, one line per patch."""
+def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
     from wso2patch.commands.patches import patches as run
+    from wso2patch.spec import find_spec
 
     report = _report("patches", json_, quiet=quiet)
-    _call(report, run)
+    found = spec is not None or find_spec(None).is_file()  # a spec given or found: its site patches too
+    _call(report, lambda: run(_load(report, spec) if found else None))
 
 
 @app.command()
@@ -329,9 +334,10 @@ def apply(node: NodeOpt = None,
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
-    from wso2patch.workflow import home_for
+    from wso2patch.workflow import home_for, use_spec
 
-    if home is not None:
+    if home is not None:  # the journal may name files the site patches of --spec (or ./wso2patch.toml) wrote
+        use_spec(_load(report, spec) if spec is not None else None)
         return home
     if node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")

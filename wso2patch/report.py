@@ -30,7 +30,7 @@ _STYLE = {"+": "green", "-": "red", "@": "cyan"}
 def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str, Any]:
     files = []
     for f in plan.files:
-        entry: dict[str, Any] = {"path": f.rel, "changed": f.changed,
+        entry: dict[str, Any] = {"path": f.rel, "changed": f.changed, "new": not f.existed,
                                  "operations": [asdict(r) for r in f.results]}
         if with_diff and f.changed:
             entry["diff"] = file_diff(f) if reveal else mask_diff(file_diff(f))

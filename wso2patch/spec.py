@@ -7,24 +7,26 @@ import hashlib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wso2patch import hosts, spec_cluster, spec_db
+from wso2patch import hosts, spec_cluster, spec_db, spec_site
 from wso2patch.errors import SpecError
 from wso2patch.spec_cluster import Cluster, Registry
 from wso2patch.spec_db import DEFAULT_NAMES as DEFAULT_NAMES
 from wso2patch.spec_db import Database as Database
+from wso2patch.spec_site import SitePatches
 
 # key -> (type or types, required); nested tables map to a dict of their own
 SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
-    "cluster": {"domain": (str, False), **spec_cluster.CLUSTER_KEYS},
+    "cluster": {"domain": (str, False), **spec_cluster.CLUSTER_KEYS, **spec_site.CLUSTER_KEYS},
     "node": {"id": (int, True), "host": (str, True), "offset": (int, False), "home": (str, False),
              "member_port": (int, False)},
-    **spec_cluster.SCHEMA, **spec_db.SCHEMA,
+    **spec_cluster.SCHEMA, **spec_db.SCHEMA, **spec_site.SCHEMA,
 }
-TOP = {"cluster": dict, "database": dict, "registry": dict, "node": list}
+TOP = {"cluster": dict, "database": dict, "registry": dict, "node": list, "patches": dict}
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
 # Refused in every string value: what an XML 1.0 config file cannot hold (C0 controls, surrogates, U+FFFE, U+FFFF)
 # and what it holds but no host, name or password means: tab, LF, CR (a reader turns CR into LF), DEL, the C1
@@ -61,6 +63,8 @@ class Spec:
     nodes: tuple[Node, ...]
     cluster: Cluster = spec_cluster.DEFAULT_CLUSTER
     registry: Registry = spec_cluster.DEFAULT_REGISTRY
+    hazelcast: Mapping[str, str] | None = None  # [cluster.hazelcast], values as Java reads them; None: no table
+    site: SitePatches = spec_site.NO_SITE_PATCHES  # [patches]
 
     def node(self, node_id: int) -> Node:
         for n in self.nodes:
@@ -86,6 +90,10 @@ class Spec:
         return [{"peer.id": str(p.id), "peer.host": p.host, "peer.url_host": p.url_host,
                  "peer.member_port": str(p.member_port)}
                 for p in self.peers(node_id)]
+
+    def rows(self) -> dict[str, list[dict[str, str]]]:
+        """The spec tables a patch may repeat an op over with for_each (variables.TABLES)."""
+        return spec_site.rows(self.hazelcast)
 
 
 def unsafe(value: str) -> str | None:
@@ -206,10 +214,11 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         if key not in TOP:
             close = difflib.get_close_matches(key, TOP, n=1)
             raise c.fail(f"unknown table [{key}]", key, hint=f"did you mean [{close[0]}]?" if close else
-                         "known tables: [cluster], [database], [registry], [[node]]")
+                         "known tables: [cluster], [database], [registry], [[node]], [patches]")
         if not isinstance(value, TOP[key]):
             raise c.fail(f"{key} must be {'[[node]] tables' if key == 'node' else f'a [{key}] table'}", key)
-    cluster = spec_cluster.load(c, c.table(data.get("cluster", {}), "cluster"))
+    raw_cluster = c.table(data.get("cluster", {}), "cluster")
+    cluster = spec_cluster.load(c, raw_cluster)
     if "database" not in data:
         raise SpecError("the spec has no [database] table", where=path,
                         hint="add [database] with host, username and password (see 'wso2patch init')")
@@ -224,7 +233,9 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
     _check_loopback(c, nodes)
     _check_homes(c, nodes)
     return Spec(path=path, sha256=digest, domain=data.get("cluster", {}).get("domain"),
-                nodes=tuple(sorted(nodes, key=lambda n: n.id)), db=db, cluster=cluster, registry=registry)
+                nodes=tuple(sorted(nodes, key=lambda n: n.id)), db=db, cluster=cluster, registry=registry,
+                hazelcast=spec_site.load_hazelcast(c, raw_cluster),
+                site=spec_site.load_patches_table(c, path, data.get("patches", {})))
 
 
 def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:

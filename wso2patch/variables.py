@@ -33,9 +33,15 @@ OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options", "cluster.p
                                       "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE
 # Names that are set together: one of them in `when` guards all of them.
 FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE,)
-# One row per peer, only inside `replace_children` with `for_each = "peer"` (merged over the node's values).
+# One row per peer, only inside an op with `for_each = "peer"` (merged over the node's values).
 PEER: frozenset[str] = frozenset({"peer.id", "peer.host", "peer.url_host", "peer.member_port"})
 KNOWN: frozenset[str] = NODE | OPTIONAL
+# Spec tables of free-form keys: `when` may name one (the op is skipped when the spec has no such table), and
+# `for_each` repeats an op once per key, in the spec's order, each row giving {item.key} and {item.value}.
+ITEM: frozenset[str] = frozenset({"item.key", "item.value"})
+TABLES: frozenset[str] = frozenset({"cluster.hazelcast"})
+# What `for_each` may name, and the names each of its rows adds.
+ROWS: dict[str, frozenset[str]] = {"peer": PEER, **{t: ITEM for t in sorted(TABLES)}}
 
 
 def guarded(name: str, guard: str | None) -> bool:

@@ -20,10 +20,10 @@ from wso2patch.errors import (
     WriteError,
     Wso2PatchError,
 )
-from wso2patch.journal import STATE_DIR, Journal, locked, read, sha256
-from wso2patch.patchset import Patch, load_patches
+from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
+from wso2patch.patchset import BUILT_IN, Patch, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
-from wso2patch.spec import Spec
+from wso2patch.spec import Spec, find_spec, load_spec
 
 
 def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
@@ -52,10 +52,28 @@ def diff_targets(spec: Spec, node_id: int | None, home: Path | None) -> list[tup
     return found
 
 
+def spec_patches(spec: Spec | None) -> list[Patch]:
+    """The patch set a spec asks for: the built-in patches less [patches] disable, plus [patches] extra."""
+    if spec is None:
+        return load_patches()
+    site = spec.site
+    return load_patches(extra=site.extra, disable=site.disable, base=site.base,
+                        where=(site.where_extra, site.where_disable))
+
+
+def patch_listing(spec: Spec | None) -> list[tuple[Patch, str]]:
+    """Every patch with where it comes from: 'built-in', the site file's path; disabled built-ins last."""
+    active = spec_patches(spec)
+    off = {n.casefold() for n in spec.site.disable} if spec is not None else set()
+    disabled = [(p, "built-in, disabled by [patches]") for p in load_patches() if p.name.casefold() in off]
+    return [(p, p.origin) for p in active] + disabled
+
+
 def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,
               jdbc_driver: Path | None = None) -> Plan:
     spec.node(node_id)  # an unknown node is reported before the home is looked at
-    plan = build_plan(home, node_id, patches or load_patches(), spec.values(node_id), spec.peer_values(node_id))
+    plan = build_plan(home, node_id, patches or spec_patches(spec), spec.values(node_id), spec.peer_values(node_id),
+                      spec.rows())
     if jdbc_driver is not None:
         plan.copies.append(driver_copy(home, jdbc_driver))
     return plan
@@ -66,9 +84,46 @@ def _patched_files() -> frozenset[str]:
     return frozenset(p.file for p in load_patches())
 
 
+class _SiteFiles:
+    """The files a spec's site patches edit, loaded only when a journal entry names a file outside the built-in
+    set (so a command whose journal holds none never reads the site's patch files)."""
+
+    def __init__(self, spec: Spec | None) -> None:
+        self.spec, self.files = spec, None if spec is not None else frozenset[str]()
+
+    def __contains__(self, rel: str) -> bool:
+        if self.files is None:
+            assert self.spec is not None
+            self.files = frozenset(p.file for p in spec_patches(self.spec) if p.origin != BUILT_IN)
+        return rel in self.files
+
+
+_COMMAND: list[_SiteFiles] = []  # the site files of the spec this command works from (use_spec)
+
+
+def use_spec(spec: Spec | None) -> Spec | None:
+    """Make `spec` the one this command works from: the files its site patches edit are managed files too.
+    None: no spec given, the one found the usual way counts (looked up only if a journal entry needs it)."""
+    _COMMAND[:] = [_SiteFiles(spec)] if spec is not None else []
+    return spec
+
+
+def managed_by(spec: Spec | None) -> Managed:
+    """The files wso2patch ever writes in a home: those the patch set edits (the built-in patches, and the site
+    patches of `spec`), and a driver jar it copies in. Journal entries naming any other file are refused."""
+    site = _SiteFiles(spec)
+    return lambda rel: rel in _patched_files() or is_driver_path(rel) or rel in site
+
+
 def managed(rel: str) -> bool:
-    """The files wso2patch ever writes in a home: those the patch set edits, and a driver jar it copies in."""
-    return rel in _patched_files() or is_driver_path(rel)
+    """managed_by the command's spec (use_spec); without one, the spec found the usual way, if there is one
+    (rollback --home needs no spec, but the journal may name files a site patch wrote)."""
+    if rel in _patched_files() or is_driver_path(rel):
+        return True
+    if not _COMMAND:
+        path = find_spec(None)
+        _COMMAND.append(_SiteFiles(load_spec(path) if path.is_file() else None))
+    return rel in _COMMAND[0]
 
 
 def journal_of(home: Path) -> Journal:
@@ -208,7 +263,7 @@ def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
     committed = [t for t in history if t.state == "committed"]
     live = {p for t in committed for p in t.patches}
     wrote = {f.path: f.after for t in committed for f in t.files}  # the newest write of each file wins
-    untouched = {f.rel for f in plan.files if f.old is not None and wrote.get(f.rel) == sha256(f.old)}
+    untouched = {f.rel for f in plan.files if f.existed and wrote.get(f.rel) == sha256(f.old)}
     status: dict[str, str] = {}
     pairs: list[tuple[str | None, OpResult]] = [(fp.rel, r) for fp in plan.files for r in fp.results]
     for rel, r in pairs + [(None, r) for r in plan.skipped]:
@@ -228,10 +283,10 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     """Write the plan's changed files as one transaction; None when nothing changes."""
     if not plan.pending:
         return None
-    changes = [txn.Change(f.rel, f.old, f.new) for f in plan.changed]
+    changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
-    return txn.commit(plan.home, changes, managed=managed, node=plan.node, spec=spec.path.resolve(),
+    return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
                       spec_sha=spec.sha256, patches=applied)
 
 

@@ -85,7 +85,7 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
         check_home(node_home)
         require_finished(node_home)
         if spec is not None and node_id is not None:
-            written = {f.rel: f.new for f in plan_node(spec, node_id, node_home).files} if planned else None
+            written = plan_node(spec, node_id, node_home).planned if planned else None
             configs[node_id] = load(node_home, written)
         elif len(homes) == 1 and not driver_jars(node_home):  # several: the cluster's driver rule says it
             warnings.append(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "

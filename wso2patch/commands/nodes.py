@@ -27,6 +27,7 @@ class FileResult:
     changed: bool
     operations: list[OpResult]
     diff: str | None = field(default=None, metadata=OMIT_NONE | A_DIFF)  # the unified diff of a changed file
+    new: bool = False  # the file did not exist (a .properties file the patch set creates)
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ class NodePlanResult:
     @classmethod
     def from_plan(cls, plan: Plan, status: NodeState, transaction: Transaction | None = None, *,
                   diffs: bool = True) -> NodePlanResult:
-        files = [FileResult(f.rel, f.changed, list(f.results), file_diff(f) if diffs and f.changed else None)
-                 for f in plan.files]
+        files = [FileResult(f.rel, f.changed, list(f.results), file_diff(f) if diffs and f.changed else None,
+                            not f.existed) for f in plan.files]
         copies = [CopyResult(c.rel, c.changed, len(c.new), c.old is None) for c in plan.copies]
         return cls(plan.node, plan.home, files, copies, list(plan.skipped), status, transaction)
 

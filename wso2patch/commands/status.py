@@ -8,10 +8,17 @@ from typing import ClassVar, Literal, cast
 
 from wso2patch.commands import Block, Result, Table
 from wso2patch.errors import ExitCode, UsageError
-from wso2patch.patchset import load_patches
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec
-from wso2patch.workflow import diff_targets, home_for, journal_of, patch_status, plan_node, require_finished
+from wso2patch.workflow import (
+    diff_targets,
+    home_for,
+    journal_of,
+    patch_status,
+    plan_node,
+    require_finished,
+    spec_patches,
+)
 
 State = Literal["applied", "pending", "outdated", "drifted", "not applicable"]
 _STYLES = {"applied": "green", "pending": "yellow", "outdated": "yellow", "drifted": "red"}
@@ -59,7 +66,7 @@ def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> 
     else:
         targets = [(n, h) for n, h in diff_targets(spec, None, None) if node is None or n == node] or \
             [(node or 0, home_for(spec, node or 0, None))]
-    patches = load_patches()
+    patches = spec_patches(spec)  # the built-in ones less [patches] disable, plus [patches] extra
     names = [p.name for p in patches]
     nodes = []
     for node_id, node_home in targets:

@@ -75,6 +75,9 @@ class Ui(Protocol):
     """How a command asks before writing (cli.py implements it over the terminal, --yes and --json)."""
 
     def confirm(self, preview: Result, question: str, review: str) -> None:
-        """Show the preview, then ask; raise RefusedError when not confirmed."""
+        """Show the preview (its warnings even when quiet), then ask; raise RefusedError when not confirmed."""
+
+    def asks(self) -> bool:
+        """Whether confirm would ask someone; else it answers at once (--yes) or refuses (no terminal, --json)."""
 
     def progress(self) -> AbstractContextManager[Progress]: ...

@@ -123,6 +123,8 @@ def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> No
         code = 130
     except _USAGE_ERROR:
         raise  # a usage error found inside a command is still exit 2, one line (main)
+    except BrokenPipeError:  # the reader left (| head, a pager quit): stop quietly, as git log | head does
+        code = _reader_gone()
     except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
         kind = WriteError if writes else ConfigError
         code = report.error(kind(f"{e.strerror or e}", where=e.filename,
@@ -134,6 +136,17 @@ def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> No
     if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
         interrupt.ignore_from_now()
     raise typer.Exit(code)
+
+
+def _reader_gone() -> int:
+    """stdout's reader has gone: say nothing (there is no one to tell), point stdout at /dev/null so that the final
+    flush cannot fail again, and exit 141 as a process that SIGPIPE ended (whatever was written stays written)."""
+    if _CONSOLE:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+    return 128 + signal.SIGPIPE
 
 
 def _load(report: Report, spec: Path | None) -> Spec:

@@ -79,7 +79,7 @@ def apply(spec: Spec, ui: Ui, *, node: int | None, home: Path | None = None, yes
         try:
             settled.append(_one(spec, ui, node_id, node_home, yes, jdbc_driver, recovered, warnings))
         except (Wso2PatchError, OSError) as e:
-            if not several or isinstance(e, SignalError | RefusedError):
+            if not several or isinstance(e, SignalError | RefusedError | BrokenPipeError):
                 if recovered:  # the error document still says what this command did
                     settled.append(NodeTrouble(node_id, node_home, "error", recovered=recovered))
                 raise

@@ -27,7 +27,7 @@ def targets(spec: Spec, node: int | None, home: Path | None) -> Targets:
 def attempt(several: bool, node: int, home: Path, work: Callable[[], NodeOutcome],
             failure: Callable[[OSError], Wso2PatchError]) -> NodeOutcome:
     """One node's work. Alone, its error is the command's; one of several, a failure is that node's outcome and the
-    run goes on. A signal or a refusal (the operator's answer) always ends the run."""
+    run goes on. A signal, a refusal (the operator's answer) or a reader gone (| head) always ends the run."""
     if not several:
         return work()
     try:
@@ -36,6 +36,8 @@ def attempt(several: bool, node: int, home: Path, work: Callable[[], NodeOutcome
         raise
     except Wso2PatchError as e:
         return NodeTrouble(node, home, "failed", ErrorInfo.of(e))
+    except BrokenPipeError:
+        raise
     except OSError as e:
         return NodeTrouble(node, home, "failed", ErrorInfo.of(failure(e)))
 

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -142,10 +142,8 @@ def _reader_gone() -> int:
     """stdout's reader has gone: say nothing (there is no one to tell), point stdout at /dev/null so that the final
     flush cannot fail again, and exit 141 as a process that SIGPIPE ended (whatever was written stays written)."""
     if _CONSOLE:
-        try:
+        with suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
     return 128 + signal.SIGPIPE
 
 

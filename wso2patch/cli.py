@@ -29,7 +29,7 @@ from wso2patch.errors import (
 )
 
 if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
-    from wso2patch.commands import Progress, Result
+    from wso2patch.commands import Block, Progress, Result
     from wso2patch.report import Report
     from wso2patch.spec import Spec
 
@@ -87,8 +87,8 @@ def _call(report: Report, command: Callable[[], Result], *, writes: bool = False
 class _Ui:
     """The commands' Ui over this terminal: --yes, --json and --quiet decide what is shown and whether to ask."""
 
-    def __init__(self, report: Report, yes: bool) -> None:
-        self.report, self.yes = report, yes
+    def __init__(self, report: Report, yes: bool, *, pager: bool = False) -> None:
+        self.report, self.yes, self.pager = report, yes, pager
 
     def confirm(self, preview: Result, question: str, review: str) -> None:
         from wso2patch import render
@@ -96,7 +96,9 @@ class _Ui:
 
         if not self.report.json_mode:  # warnings even with --quiet: a problem to see before answering
             render.show(self.report, [Line(f"warning: {w}", "yellow", stderr=True) for w in preview.warnings])
-        if not self.report.json_mode and (not self.report.quiet or _asks(self.yes, False)):
+        if self.pager and self.asks() and self.report.out.is_terminal:
+            _paged(self.report, preview.human())
+        elif not self.report.json_mode and (not self.report.quiet or self.asks()):
             render.show(self.report, preview.human())
         _confirm(self.report, self.yes, question, review)
 
@@ -105,6 +107,22 @@ class _Ui:
 
     def progress(self) -> AbstractContextManager[Progress]:
         return self.report.progress()
+
+
+def _paged(report: Report, blocks: list[Block]) -> None:
+    """What is asked about, through a pager when it does not fit the terminal (pager.py)."""
+    from wso2patch import pager, render
+
+    with report.out.capture() as captured:
+        render.show(report, blocks)
+    text = captured.get()
+    command = pager.pager_command(os.environ, rows=pager.terminal_rows(sys.stdout.fileno()),
+                                  lines=text.count("\n"))
+    if command is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        pager.page(command, text)
 
 
 def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
@@ -230,7 +248,10 @@ def apply(node: NodeOpt = None,
                                                   "machine, one transaction each; goes on past a node that fails "
                                                   "and exits with the first failure's code")] = False,
           home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
-          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
+          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False,
+          no_pager: Annotated[bool, typer.Option("--no-pager", help="print the diff before the question even when "
+                                                 "it does not fit the terminal [default: through $PAGER, else less "
+                                                 "-R]")] = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
     from wso2patch.commands.apply import apply as run
     from wso2patch.commands.nodes import NodeOutcome
@@ -243,8 +264,8 @@ def apply(node: NodeOpt = None,
     done: list[NodeOutcome] = []
 
     def command() -> Result:
-        result = run(_load(report, spec), _Ui(report, yes), node=node, home=home, yes=yes, jdbc_driver=jdbc_driver,
-                     done=done)
+        ui = _Ui(report, yes, pager=not no_pager)
+        result = run(_load(report, spec), ui, node=node, home=home, yes=yes, jdbc_driver=jdbc_driver, done=done)
         return result if report.json_mode else replace(result, warnings=[])  # shown before each question
 
     _call(report, command, writes=True, done=done)

@@ -170,3 +170,12 @@ def test_the_question_names_the_files_and_the_patches(cluster: Cluster, tmp_path
     asked = question(NodePlanResult.from_plan(plan_node(load_spec(spec), 2, h2), "pending"))
     assert asked.startswith(f"Write 6 file(s) in {h2}: repository/conf/axis2/axis2.xml, ")
     assert CARBON_XML in asked and "(patches: " in asked and "clustering" in asked and asked.endswith(")?")
+
+
+def test_quiet_still_names_the_node_that_failed(cli: Cli, cluster: Cluster, tmp_path: Path) -> None:
+    spec, h1, h2, _ = three_nodes(cluster, tmp_path)
+    (h1 / REGISTRY_XML).write_text("<wso2registry><broken", encoding="utf-8")
+    r = cli("apply", "--spec", spec, "--all", "--yes", "-q")
+    assert r.exit_code == 5 and r.stdout == ""
+    assert [line.split(": failed: ")[0] for line in r.stderr.splitlines()] == [f"node 1 ({h1})"]
+    assert states(h2) == ["committed"]

@@ -70,6 +70,10 @@ class Result(ABC):
     def human(self) -> list[Block]:
         """The human output, warnings apart (the renderer prints those)."""
 
+    def failures(self) -> list[Block]:
+        """What --quiet still prints of the human output: the parts that say something failed."""
+        return []
+
 
 class Ui(Protocol):
     """How a command asks before writing (cli.py implements it over the terminal, --yes and --json)."""

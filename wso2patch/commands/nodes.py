@@ -132,6 +132,9 @@ class DiffResult(Result):
             lines.append(Line(f"node {n.node} ({n.home}): {what}", stderr=True))
         return out + lines
 
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
+
 
 @dataclass(kw_only=True)
 class ApplyResult(Result):
@@ -155,6 +158,9 @@ class ApplyResult(Result):
                 out.append(Line(f"node {n.node} ({n.home}): already applied, nothing to write ({len(n.files)} "
                                 "files checked)", "green"))
         return out
+
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
 
 
 def recovery_lines(n: NodePlanResult) -> list[Block]:

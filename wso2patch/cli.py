@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -27,11 +27,9 @@ from wso2patch.errors import (
 )
 
 if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
-    from wso2patch.commands import Progress, Result
-    from wso2patch.plan import Plan
+    from wso2patch.commands import Block, Progress, Result
     from wso2patch.report import Report
     from wso2patch.spec import Spec
-    from wso2patch.txn import Transaction
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -64,8 +62,10 @@ def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = Fa
     return Report(command, json_, reveal=reveal, quiet=quiet)
 
 
-def _call(report: Report, command: Callable[[], Result], *, writes: bool = False) -> NoReturn:
-    """The options are parsed: call the command, render its result, exit with its code (or an error's)."""
+def _call(report: Report, command: Callable[[], Result], *, writes: bool = False,
+          done: Sequence[object] = ()) -> NoReturn:
+    """The options are parsed: call the command, render its result, exit with its code (or an error's). `done`: the
+    nodes a command settled before an error ended it, for the error document."""
 
     def body() -> int:
         from wso2patch import render
@@ -74,6 +74,9 @@ def _call(report: Report, command: Callable[[], Result], *, writes: bool = False
             result = command()
         except UsageError as e:  # one the core found: a usage error here too (exit 2, one line)
             raise typer.BadParameter(str(e), param_hint=e.option) from None
+        except BaseException:
+            report.nodes = [render.plain(n, report.clean, report.clean_diff) for n in done]
+            raise
         return render.emit(report, result, quiet=report.quiet)
 
     _run(report, body, writes=writes)
@@ -82,8 +85,8 @@ def _call(report: Report, command: Callable[[], Result], *, writes: bool = False
 class _Ui:
     """The commands' Ui over this terminal: --yes, --json and --quiet decide what is shown and whether to ask."""
 
-    def __init__(self, report: Report, yes: bool) -> None:
-        self.report, self.yes = report, yes
+    def __init__(self, report: Report, yes: bool, *, pager: bool = False) -> None:
+        self.report, self.yes, self.pager = report, yes, pager
 
     def confirm(self, preview: Result, question: str, review: str) -> None:
         self.show(preview)
@@ -91,12 +94,36 @@ class _Ui:
 
     def show(self, preview: Result) -> None:
         from wso2patch import render
+        from wso2patch.commands import Line
 
-        if not self.report.json_mode and (not self.report.quiet or _asks(self.yes, False)):
+        if not self.report.json_mode:  # warnings even with --quiet: a problem to see before answering
+            render.show(self.report, [Line(f"warning: {w}", "yellow", stderr=True) for w in preview.warnings])
+        if self.pager and self.asks() and self.report.out.is_terminal:
+            _paged(self.report, preview.human())
+        elif not self.report.json_mode and (not self.report.quiet or self.asks()):
             render.show(self.report, preview.human())
+
+    def asks(self) -> bool:
+        return _asks(self.yes, self.report.json_mode)
 
     def progress(self) -> AbstractContextManager[Progress]:
         return self.report.progress()
+
+
+def _paged(report: Report, blocks: list[Block]) -> None:
+    """What is asked about, through a pager when it does not fit the terminal (pager.py)."""
+    from wso2patch import pager, render
+
+    with report.out.capture() as captured:
+        render.show(report, blocks)
+    text = captured.get()
+    command = pager.pager_command(os.environ, rows=pager.terminal_rows(sys.stdout.fileno()),
+                                  lines=text.count("\n"))
+    if command is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        pager.page(command, text)
 
 
 def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
@@ -115,6 +142,8 @@ def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> No
         code = 130
     except _USAGE_ERROR:
         raise  # a usage error found inside a command is still exit 2, one line (main)
+    except BrokenPipeError:  # the reader left (| head, a pager quit): stop quietly, as git log | head does
+        code = _reader_gone()
     except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
         kind = WriteError if writes else ConfigError
         code = report.error(kind(f"{e.strerror or e}", where=e.filename,
@@ -126,6 +155,15 @@ def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> No
     if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
         interrupt.ignore_from_now()
     raise typer.Exit(code)
+
+
+def _reader_gone() -> int:
+    """stdout's reader has gone: say nothing (there is no one to tell), point stdout at /dev/null so that the final
+    flush cannot fail again, and exit 141 as a process that SIGPIPE ended (whatever was written stays written)."""
+    if _CONSOLE:
+        with suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _load(report: Report, spec: Path | None) -> Spec:
@@ -196,141 +234,47 @@ def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = Fals
 
 
 @app.command()
-def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node whose home "
-                                                  "exists here]", show_default=False)] = None,
+def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node of the spec; those "
+                                                  "whose home is not here are listed]", show_default=False)] = None,
          home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False, jdbc_driver: DriverOpt = None,
          show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
-    """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
-    pending."""
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import diff_targets, plan_node, require_finished
+    """Dry run: show exactly the bytes apply would write (several nodes: each diff under a '# node N (home)' line).
+    Exit 0 when nothing would change, 1 when changes are pending."""
+    from wso2patch.commands.diff import diff as run
 
     report = _report("diff", json_, reveal=show_secrets, quiet=quiet)
     if home is not None and node is None:
         raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
-
-    def body() -> int:
-        s = _load(report, spec)
-        for node_id, node_home in diff_targets(s, node, home):
-            check_home(node_home)
-            require_finished(node_home)
-            plan = plan_node(s, node_id, node_home, jdbc_driver=jdbc_driver)
-            _warn_links(report, plan)
-            report.show_diff(plan)
-            names = ", ".join(f.rel for f in plan.changed)
-            report.node(plan, "pending" if plan.pending else "clean")
-            report.say(f"node {node_id} ({node_home}): " + (f"{len(plan.changed)} file(s) would change: {names}"
-                       if plan.pending else "nothing to change"), stderr=True)
-        pending = any(n["status"] == "pending" for n in report.nodes)
-        report.status, report.exit_code = ("pending", 1) if pending else ("clean", 0)
-        report.emit()
-        return report.exit_code
-
-    _run(report, body)
-
-
-def _warn_links(report: Report, plan: Plan) -> None:
-    for warning in plan.warnings:
-        report.warn(f"node {plan.node} ({plan.home}): {warning}")
-
-
-def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None) -> str:
-    """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
-    from wso2patch.journal import STATE_DIR
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import (
-        commit_plan,
-        critical,
-        forecast,
-        journal_of,
-        locked_home,
-        plan_node,
-        recover_now,
-        unfinished_error,
-        what_recovery_did,
-    )
-
-    interrupt.check()  # a safe point per node (apply --all)
-    check_home(node_home)
-    recovered: list[Transaction] = []
-
-    def done(plan: Plan, status: str, tx: Transaction | None = None) -> str:
-        report.node(plan, status, tx)
-        report.nodes[-1]["recovered"] = [asdict(t) for t in recovered]
-        return status
-
-    def already(plan: Plan) -> str:
-        report.say(f"node {node} ({node_home}): already applied, nothing to write ({len(plan.files)} files "
-                   "checked)", style="green")
-        return done(plan, "already")
-
-    plan: Plan | None = None
-    if not journal_of(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
-        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
-        if not plan.pending:
-            return already(plan)
-        if not yes and (report.json_mode or not sys.stdin.isatty()):
-            _warn_links(report, plan)
-            report.show_diff(plan)
-            _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
-    with locked_home(node_home):
-        todo = forecast(node_home)  # under the lock: a live writer is named (exit 12), not taken for a dead one
-        if todo and not yes:  # recovery writes: only an apply that is going ahead may run it
-            raise unfinished_error(node_home, todo, "apply")
-        if todo:
-            recovered = recover_now(node_home)
-            for old in recovered:
-                report.say(f"node {node} ({node_home}): {what_recovery_did(old)}", style="yellow")
-            plan = None  # the first look was taken before recovery
-        try:
-            if plan is None:  # else the first look stands: commit refuses files changed since
-                plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
-            if not plan.pending:
-                return already(plan)
-            _warn_links(report, plan)
-            report.show_diff(plan)
-            count = len(plan.changed) + len(plan.copied)
-            _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
-            with critical(node_home, "apply") as said:
-                tx = commit_plan(plan, s)
-                said.append(f"{node_home}: the apply completed: {count} file(s) written (transaction "
-                            f"{tx.id if tx else '-'})")
-        except BaseException:
-            if recovered:  # the JSON document still says what this command did
-                report.nodes.append({"node": node, "home": str(node_home), "status": "error",
-                                     "recovered": [asdict(t) for t in recovered]})
-            raise
-    done(plan, "applied", tx)
-    report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in {node_home / STATE_DIR}; "
-               f"undo with: wso2patch rollback --home {node_home}", style="green")
-    return "applied"
+    _call(report, lambda: run(_load(report, spec), node=node, home=home, jdbc_driver=jdbc_driver))
 
 
 @app.command()
 def apply(node: NodeOpt = None,
           all_nodes: Annotated[bool, typer.Option("--all", help="every node of the spec whose home is on this "
-                                                  "machine")] = False,
+                                                  "machine, one transaction each; goes on past a node that fails "
+                                                  "and exits with the first failure's code")] = False,
           home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
-          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
+          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False,
+          no_pager: Annotated[bool, typer.Option("--no-pager", help="print the diff before the question even when "
+                                                 "it does not fit the terminal [default: through $PAGER, else less "
+                                                 "-R]")] = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
-    from wso2patch.workflow import diff_targets, home_for
+    from wso2patch.commands.apply import apply as run
+    from wso2patch.commands.nodes import NodeOutcome
 
     report = _report("apply", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
     if (node is None) == (not all_nodes):
         raise typer.BadParameter("give --node ID or --all", param_hint="--node / --all")
     if all_nodes and home is not None:
         raise typer.BadParameter("--all takes every node's home from the spec", param_hint="--home")
+    done: list[NodeOutcome] = []
 
-    def body() -> int:
-        s = _load(report, spec)
-        targets = diff_targets(s, None, None) if all_nodes else [(node or 0, home_for(s, node or 0, home))]
-        s.node(targets[0][0])
-        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver) for node_id, node_home in targets]
-        report.status = "applied" if "applied" in results else "already"
-        report.emit()
-        return 0
+    def command() -> Result:
+        ui = _Ui(report, yes, pager=not no_pager)
+        result = run(_load(report, spec), ui, node=node, home=home, yes=yes, jdbc_driver=jdbc_driver, done=done)
+        return result if report.json_mode else replace(result, warnings=[])  # shown before each question
 
-    _run(report, body, writes=True)
+    _call(report, command, writes=True, done=done)
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:

@@ -31,8 +31,7 @@ def emit(report: Report, result: Result, *, quiet: bool = False) -> int:
         sys.stdout.write(json.dumps(document(result, report.clean, report.clean_diff), indent=2) + "\n")
         return int(result.exit_code)
     show(report, [Line(f"warning: {w}", "yellow", stderr=True) for w in result.warnings])
-    if not quiet:
-        show(report, result.human())
+    show(report, result.failures() if quiet else result.human())
     return int(result.exit_code)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import cache
@@ -67,6 +68,17 @@ def patch_listing(spec: Spec | None) -> list[tuple[Patch, str]]:
     off = {n.casefold() for n in spec.site.disable} if spec is not None else set()
     disabled = [(p, "built-in, disabled by [patches]") for p in load_patches() if p.name.casefold() in off]
     return [(p, p.origin) for p in active] + disabled
+
+
+def spec_targets(spec: Spec) -> tuple[list[tuple[int, Path]], list[tuple[int, Path | None]]]:
+    """Every node of the spec, split: those whose home is on this machine (anything at that path: check_home judges
+    it), and those whose home is not, or that have none (listed by diff and apply, never dropped silently)."""
+    here = [(n.id, n.home) for n in spec.nodes if n.home is not None and os.path.lexists(n.home)]
+    away = [(n.id, n.home) for n in spec.nodes if n.home is None or not os.path.lexists(n.home)]
+    if not here:
+        raise HomeError("no node of the spec has its home on this machine", where=spec.path,
+                        hint="pass --node ID --home DIR, or set home = \"...\" in the [[node]] tables")
+    return here, away
 
 
 def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,

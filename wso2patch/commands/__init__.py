@@ -70,12 +70,19 @@ class Result(ABC):
     def human(self) -> list[Block]:
         """The human output, warnings apart (the renderer prints those)."""
 
+    def failures(self) -> list[Block]:
+        """What --quiet still prints of the human output: the parts that say something failed."""
+        return []
+
 
 class Ui(Protocol):
     """How a command asks before writing (cli.py implements it over the terminal, --yes and --json)."""
 
     def confirm(self, preview: Result, question: str, review: str) -> None:
-        """Show the preview, then ask; raise RefusedError when not confirmed."""
+        """Show the preview (its warnings even when quiet), then ask; raise RefusedError when not confirmed."""
+
+    def asks(self) -> bool:
+        """Whether confirm would ask someone; else it answers at once (--yes) or refuses (no terminal, --json)."""
 
     def show(self, preview: Result) -> None:
         """Show what a refusal is about (a rollback's hand edits), as confirm would before asking."""

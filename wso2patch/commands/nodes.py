@@ -13,12 +13,45 @@ from typing import ClassVar, Literal
 
 from wso2patch.commands import A_DIFF, OMIT_NONE, Block, Diff, Line, Result
 from wso2patch.diff import file_diff
+from wso2patch.errors import Wso2PatchError
 from wso2patch.journal import STATE_DIR, Transaction
 from wso2patch.plan import OpResult, Plan
 from wso2patch.workflow import what_recovery_did
 
 TransactionResult = Transaction
 NodeState = Literal["pending", "clean", "applied", "already", "error"]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    type: str  # the exception class
+    message: str  # its one line
+    exit_code: int  # what the command exits with when this node's failure is the first
+
+    @classmethod
+    def of(cls, e: Wso2PatchError) -> ErrorInfo:
+        return cls(type(e).__name__, str(e), int(e.exit_code))
+
+
+@dataclass(frozen=True)
+class NodeTrouble:
+    """A node of a several-node diff or apply that has no plan: its home is not on this machine ("missing", which
+    is no failure: the spec's other hosts hold such homes), or planning or writing it failed ("failed"; "error"
+    in the document of a run that ended there, with what recovery did first)."""
+
+    node: int
+    home: Path | None  # None: the spec gives the node no home
+    status: Literal["failed", "missing", "error"]  # error: in the document of a run an error or a signal ended
+    error: ErrorInfo | None = field(default=None, metadata=OMIT_NONE)
+    recovered: list[TransactionResult] | None = field(default=None, metadata=OMIT_NONE)
+
+    def line(self) -> Line:
+        if self.status == "missing":
+            return Line(f"node {self.node} ({self.home or 'no home in the spec'}): home not on this machine, "
+                        "skipped", "yellow", stderr=True)
+        return Line(f"node {self.node} ({self.home}): failed: {self.error.message if self.error else '?'}", "red",
+                    stderr=True)
+
 
 
 @dataclass(frozen=True)
@@ -72,34 +105,71 @@ class NodePlanResult:
                            "bold green") for c in self.copies if c.changed]
 
 
+NodeOutcome = NodePlanResult | NodeTrouble
+
+
 @dataclass(kw_only=True)
 class DiffResult(Result):
+    """One node: its diff, then its line. Several: a '# node N (home)' header on stdout before each node's diff (a
+    saved 'diff > plan.diff' says whose each file is), then one line per node, homes not here and failures included."""
+
     command: ClassVar[str] = "diff"
-    status: Literal["pending", "clean"]
-    nodes: list[NodePlanResult]
+    status: Literal["pending", "clean", "failed"]
+    nodes: list[NodeOutcome]
 
     def human(self) -> list[Block]:
+        several = len(self.nodes) > 1
         out: list[Block] = []
+        lines: list[Block] = []
         for n in self.nodes:
+            if isinstance(n, NodeTrouble):
+                lines.append(n.line())
+                continue
+            shown = n.preview()
+            if several and shown:
+                out.append(Line(f"# node {n.node} ({n.home})"))
             what = f"{len(n.changed)} file(s) would change: {', '.join(n.changed)}" if n.written() else \
                 "nothing to change"
-            out += [*n.preview(), Line(f"node {n.node} ({n.home}): {what}", stderr=True)]
-        return out
+            out += shown
+            lines.append(Line(f"node {n.node} ({n.home}): {what}", stderr=True))
+        return out + lines
+
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
 
 
 @dataclass(kw_only=True)
 class ApplyResult(Result):
-    """The diffs were shown before asking (Ui.confirm with the node's preview); this says what was done."""
+    """Each node's diff was shown before asking (Ui.confirm with the node's preview); this says what was done, a
+    line per node: patched, already applied, failed (and why) or home not on this machine."""
 
     command: ClassVar[str] = "apply"
-    status: Literal["applied", "already"]
-    nodes: list[NodePlanResult]
+    status: Literal["applied", "already", "failed"]
+    nodes: list[NodeOutcome]
 
     def human(self) -> list[Block]:
-        return [Line(f"node {n.node} ({n.home}): wrote {n.written()} file(s); backups in {n.home / STATE_DIR}; "
-                     f"undo with: wso2patch rollback --home {n.home}", "green") if n.status == "applied" else
-                Line(f"node {n.node} ({n.home}): already applied, nothing to write ({len(n.files)} files checked)",
-                     "green") for n in self.nodes]
+        out: list[Block] = []
+        for n in self.nodes:
+            if isinstance(n, NodeTrouble):
+                out.append(n.line())
+            elif n.status == "applied":  # what recovery did first was shown with the preview
+                out.append(Line(f"node {n.node} ({n.home}): wrote {n.written()} file(s); backups in "
+                                f"{n.home / STATE_DIR}; undo with: wso2patch rollback --home {n.home}", "green"))
+            else:
+                out += recovery_lines(n)
+                out.append(Line(f"node {n.node} ({n.home}): already applied, nothing to write ({len(n.files)} "
+                                "files checked)", "green"))
+        return out
+
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
+
+
+def recovery_lines(n: NodePlanResult) -> list[Block]:
+    """What recovery finished or undid in a node's home before the apply planned it."""
+    from wso2patch.workflow import what_recovery_did
+
+    return [Line(f"node {n.node} ({n.home}): {what_recovery_did(t)}", "yellow") for t in n.recovered or []]
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def _reader_gone() -> int:
     if _CONSOLE:
         with suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 128 + signal.SIGPIPE
+    return ExitCode.PIPE
 
 
 def _load(report: Report, spec: Path | None) -> Spec:

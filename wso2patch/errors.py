@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     PARTIAL = 14  # a write failed and putting back failed too: the journal holds it, run recover
     HANGUP = 129  # 128 + a signal number, as a shell reports a process the signal ended
     INTERRUPTED = 130
+    PIPE = 141  # the reader of stdout went away (| head, a pager quit): said nothing, as SIGPIPE would end it
     TERMINATED = 143
 
 
@@ -168,5 +169,6 @@ EXIT_CODES: dict[int, str] = {
                              "half-loaded tables that cannot be resumed",
     ExitCode.HANGUP: "SIGHUP: the transaction under way was finished or undone first; the line says which",
     ExitCode.INTERRUPTED: "Ctrl-C (SIGINT), or Ctrl-C / end of input at a prompt: as for SIGHUP",
+    ExitCode.PIPE: "diff, apply: the reader of the output went away (| head, a pager quit early); nothing printed",
     ExitCode.TERMINATED: "SIGTERM: as for SIGHUP",
 }

@@ -58,6 +58,8 @@ SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print password
 DriverOpt = Annotated[Path | None, typer.Option("--jdbc-driver", help="a MySQL Connector/J jar to copy into "
                                                 "repository/components/lib", show_default=False)]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
+ReassignOpt = Annotated[bool, typer.Option("--reassign", help="patch a home last patched as another node, retiring "
+                                           "what that node added (its REGISTRY_LOCAL<id>)")]
 
 
 def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = False) -> Report:
@@ -193,9 +195,10 @@ def patches(json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
 def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node whose home "
                                                   "exists here]", show_default=False)] = None,
          home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False, jdbc_driver: DriverOpt = None,
-         show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
+         show_secrets: SecretsOpt = False, quiet: QuietOpt = False, reassign: ReassignOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
     pending."""
+    from wso2patch.owner import admit
     from wso2patch.plan import check_home
     from wso2patch.workflow import diff_targets, plan_node, require_finished
 
@@ -208,7 +211,8 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
         for node_id, node_home in diff_targets(s, node, home):
             check_home(node_home)
             require_finished(node_home)
-            plan = plan_node(s, node_id, node_home, jdbc_driver=jdbc_driver)
+            patches = admit(node_home, node_id, reassign)  # refused as apply would be: diff shows what apply writes
+            plan = plan_node(s, node_id, node_home, patches, jdbc_driver=jdbc_driver)
             _warn_links(report, plan)
             report.show_diff(plan)
             names = ", ".join(f.rel for f in plan.changed)
@@ -228,9 +232,11 @@ def _warn_links(report: Report, plan: Plan) -> None:
         report.warn(f"node {plan.node} ({plan.home}): {warning}")
 
 
-def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None) -> str:
+def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None,
+               reassign: bool = False) -> str:
     """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
     from wso2patch.journal import STATE_DIR
+    from wso2patch.owner import admit
     from wso2patch.plan import check_home
     from wso2patch.workflow import (
         commit_plan,
@@ -246,6 +252,7 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
 
     interrupt.check()  # a safe point per node (apply --all)
     check_home(node_home)
+    patches = admit(node_home, node, reassign)  # a home patched as another node: refused, or --reassign
     recovered: list[Transaction] = []
 
     def done(plan: Plan, status: str, tx: Transaction | None = None) -> str:
@@ -260,7 +267,7 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
 
     plan: Plan | None = None
     if not journal_of(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
-        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
+        plan = plan_node(s, node, node_home, patches, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
         if not plan.pending:
             return already(plan)
         if not yes and (report.json_mode or not sys.stdin.isatty()):
@@ -278,7 +285,7 @@ def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, j
             plan = None  # the first look was taken before recovery
         try:
             if plan is None:  # else the first look stands: commit refuses files changed since
-                plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
+                plan = plan_node(s, node, node_home, patches, jdbc_driver=jdbc_driver)
             if not plan.pending:
                 return already(plan)
             _warn_links(report, plan)
@@ -305,7 +312,8 @@ def apply(node: NodeOpt = None,
           all_nodes: Annotated[bool, typer.Option("--all", help="every node of the spec whose home is on this "
                                                   "machine")] = False,
           home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
-          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
+          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False,
+          reassign: ReassignOpt = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
     from wso2patch.workflow import diff_targets, home_for
 
@@ -319,7 +327,7 @@ def apply(node: NodeOpt = None,
         s = _load(report, spec)
         targets = diff_targets(s, None, None) if all_nodes else [(node or 0, home_for(s, node or 0, home))]
         s.node(targets[0][0])
-        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver) for node_id, node_home in targets]
+        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver, reassign) for node_id, node_home in targets]
         report.status = "applied" if "applied" in results else "already"
         report.emit()
         return 0

@@ -24,6 +24,7 @@ from tests.test_bad_inputs import (
     make_env,
     state,
 )
+from tests.test_json_schema import assert_valid
 from wso2patch.entries import Transaction
 from wso2patch.owner import owner_of
 
@@ -66,9 +67,12 @@ def test_refusal_json_names_the_class(tmp_path: Path, cluster: Cluster, cli: Cli
     env = make_env(tmp_path, cluster, MB_HOME)
     apply_ok(env)
     result = cli("apply", "--node", "2", "--home", env.home1, "--spec", env.spec, "--yes", "--json")
-    doc = json.loads(result.stdout)
+    doc = assert_valid(json.loads(result.stdout))
     assert (result.exit_code, doc["exit_code"], doc["status"]) == (HOME_ERR, HOME_ERR, "error")
     assert doc["error"]["type"] == "OwnerError"
+    done = cli("apply", "--node", "2", "--home", env.home1, "--spec", env.spec, "--yes", "--json", "--reassign")
+    doc = assert_valid(json.loads(done.stdout))
+    assert (done.exit_code, doc["status"], [n["node"] for n in doc["nodes"]]) == (0, "applied", [2])
 
 
 def _active_per_jndi(raw: bytes) -> dict[str, list[str]]:
@@ -89,7 +93,8 @@ def test_reassign_end_to_end(tree: Path, tmp_path: Path, cluster: Cluster, cli: 
     env = make_env(tmp_path, cluster, tree)
     apply_ok(env)
     as_node1 = _config(env.home1)
-    as_node2 = ["apply", "--node", "2", "--home", env.home1, "--spec", env.spec, "--yes", "--reassign"]
+    as_node2: list[str | Path] = ["apply", "--node", "2", "--home", env.home1, "--spec", env.spec, "--yes",
+                                  "--reassign"]
     first = cli(*as_node2)
     assert first.exit_code == 0, first.output
     ds = _active_per_jndi((env.home1 / DATASOURCES).read_bytes())

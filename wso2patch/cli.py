@@ -327,7 +327,8 @@ def apply(node: NodeOpt = None,
         s = _load(report, spec)
         targets = diff_targets(s, None, None) if all_nodes else [(node or 0, home_for(s, node or 0, home))]
         s.node(targets[0][0])
-        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver, reassign) for node_id, node_home in targets]
+        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver, reassign)
+                   for node_id, node_home in targets]
         report.status = "applied" if "applied" in results else "already"
         report.emit()
         return 0

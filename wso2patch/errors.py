@@ -157,7 +157,8 @@ EXIT_CODES: dict[int, str] = {
     UsageError.exit_code: "usage error (unknown option, missing argument)",
     SpecError.exit_code: "cluster spec error (file, key, line)",
     HomeError.exit_code: "product home missing, not Carbon 4.4.x, or Carbon 4.5+ (deployment.toml); or no such "
-                         "transaction in it (rollback --to); or patched as another node (apply/diff without --reassign)",
+                         "transaction in it (rollback --to); or patched as another node (apply/diff without "
+                         "--reassign)",
     ConfigError.exit_code: "config file missing, malformed (file:line:column), unsafe (DOCTYPE entities) or not a "
                            "regular file (a FIFO, socket or device)",
     PatchError.exit_code: "a patch does not fit the file (XPath matched none or several) or a patch file is invalid",

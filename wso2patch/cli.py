@@ -54,6 +54,8 @@ SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print password
 DriverOpt = Annotated[Path | None, typer.Option("--jdbc-driver", help="a MySQL Connector/J jar to copy into "
                                                 "repository/components/lib", show_default=False)]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
+ReassignOpt = Annotated[bool, typer.Option("--reassign", help="patch a home last patched as another node, retiring "
+                                           "what that node added (its REGISTRY_LOCAL<id>)")]
 
 
 def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = False) -> Report:
@@ -237,7 +239,7 @@ def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = Fals
 def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node of the spec; those "
                                                   "whose home is not here are listed]", show_default=False)] = None,
          home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False, jdbc_driver: DriverOpt = None,
-         show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
+         show_secrets: SecretsOpt = False, quiet: QuietOpt = False, reassign: ReassignOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write (several nodes: each diff under a '# node N (home)' line).
     Exit 0 when nothing would change, 1 when changes are pending."""
     from wso2patch.commands.diff import diff as run
@@ -245,7 +247,7 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
     report = _report("diff", json_, reveal=show_secrets, quiet=quiet)
     if home is not None and node is None:
         raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
-    _call(report, lambda: run(_load(report, spec), node=node, home=home, jdbc_driver=jdbc_driver))
+    _call(report, lambda: run(_load(report, spec), node=node, home=home, jdbc_driver=jdbc_driver, reassign=reassign))
 
 
 @app.command()
@@ -257,7 +259,7 @@ def apply(node: NodeOpt = None,
           jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False,
           no_pager: Annotated[bool, typer.Option("--no-pager", help="print the diff before the question even when "
                                                  "it does not fit the terminal [default: through $PAGER, else less "
-                                                 "-R]")] = False) -> None:
+                                                 "-R]")] = False, reassign: ReassignOpt = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
     from wso2patch.commands.apply import apply as run
     from wso2patch.commands.nodes import NodeOutcome
@@ -271,7 +273,8 @@ def apply(node: NodeOpt = None,
 
     def command() -> Result:
         ui = _Ui(report, yes, pager=not no_pager)
-        result = run(_load(report, spec), ui, node=node, home=home, yes=yes, jdbc_driver=jdbc_driver, done=done)
+        result = run(_load(report, spec), ui, node=node, home=home, yes=yes, jdbc_driver=jdbc_driver, done=done,
+                     reassign=reassign)
         return result if report.json_mode else replace(result, warnings=[])  # shown before each question
 
     _call(report, command, writes=True, done=done)

@@ -77,6 +77,11 @@ class NoSuchTransactionError(HomeError):
     home, not a malformed command line."""
 
 
+class OwnerError(HomeError):
+    """The home's journal says it was patched as another node than the one asked for (apply/diff --node): a fact
+    about the home, as for NoSuchTransactionError; --reassign, or the right --node, resolves it."""
+
+
 class ConfigError(Wso2PatchError):
     """A config file under the home is missing, malformed or unsafe to parse."""
 
@@ -153,7 +158,8 @@ EXIT_CODES: dict[int, str] = {
     UsageError.exit_code: "usage error (unknown option, missing argument)",
     SpecError.exit_code: "cluster spec error (file, key, line)",
     HomeError.exit_code: "product home missing, not Carbon 4.4.x, or Carbon 4.5+ (deployment.toml); or no such "
-                         "transaction in it (rollback --to)",
+                         "transaction in it (rollback --to); or patched as another node (apply/diff without "
+                         "--reassign)",
     ConfigError.exit_code: "config file missing, malformed (file:line:column), unsafe (DOCTYPE entities) or not a "
                            "regular file (a FIFO, socket or device)",
     PatchError.exit_code: "a patch does not fit the file (XPath matched none or several) or a patch file is invalid",

@@ -24,6 +24,7 @@ from wso2patch.commands.nodes import (
     recovery_lines,
 )
 from wso2patch.errors import ExitCode, RefusedError, SignalError, WriteError, Wso2PatchError
+from wso2patch.owner import admit
 from wso2patch.plan import Plan, check_home
 from wso2patch.spec import Spec
 from wso2patch.txn import Transaction
@@ -35,6 +36,7 @@ from wso2patch.workflow import (
     locked_home,
     plan_node,
     recover_now,
+    spec_patches,
     unfinished_error,
 )
 
@@ -62,7 +64,8 @@ def question(n: NodePlanResult) -> str:
 
 
 def apply(spec: Spec, ui: Ui, *, node: int | None, home: Path | None = None, yes: bool = False,
-          jdbc_driver: Path | None = None, done: list[NodeOutcome] | None = None) -> ApplyResult:
+          jdbc_driver: Path | None = None, done: list[NodeOutcome] | None = None,
+          reassign: bool = False) -> ApplyResult:
     """node None: every node of the spec whose home is here, each its own transaction; a node that fails is reported
     and the run goes on (exit: the first failure's code), a node whose home is not here is listed ("missing"). A
     signal or a refusal ends the run. `done` receives each node's outcome as it is settled, for the error document
@@ -73,11 +76,10 @@ def apply(spec: Spec, ui: Ui, *, node: int | None, home: Path | None = None, yes
     settled = done if done is not None else []
     several = node is None and len(here) + len(away) > 1
     warnings: list[str] = []
-    # (a node-ownership guard belongs here: before any node is planned)
     for node_id, node_home in here:
         recovered: list[Transaction] = []
         try:
-            settled.append(_one(spec, ui, node_id, node_home, yes, jdbc_driver, recovered, warnings))
+            settled.append(_one(spec, ui, node_id, node_home, yes, jdbc_driver, recovered, warnings, reassign))
         except (Wso2PatchError, OSError) as e:
             if not several or isinstance(e, SignalError | RefusedError | BrokenPipeError):
                 if recovered:  # the error document still says what this command did
@@ -98,11 +100,12 @@ def apply(spec: Spec, ui: Ui, *, node: int | None, home: Path | None = None, yes
 
 
 def _one(spec: Spec, ui: Ui, node: int, home: Path, yes: bool, jdbc_driver: Path | None,
-         recovered: list[Transaction], warnings: list[str]) -> NodePlanResult:
+         recovered: list[Transaction], warnings: list[str], reassign: bool = False) -> NodePlanResult:
     """Patch one node's home: "applied" or "already". `recovered` receives what recovery did first, `warnings` the
     plan's (shown with the preview, before the question)."""
     interrupt.check()  # a safe point per node (apply --all)
     check_home(home)
+    patches = admit(home, node, reassign, spec_patches(spec))  # a home patched as another node: refused, or --reassign
 
     def result(plan: Plan, status: Literal["applied", "already", "pending"], tx: Transaction | None = None) \
             -> NodePlanResult:
@@ -117,7 +120,7 @@ def _one(spec: Spec, ui: Ui, node: int, home: Path, yes: bool, jdbc_driver: Path
 
     plan: Plan | None = None
     if not journal_of(home).unfinished():  # a first look without the lock: an apply with nothing to do
-        plan = plan_node(spec, node, home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
+        plan = plan_node(spec, node, home, patches, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
         if not plan.pending:
             return result(plan, "already")
         if not yes and not ui.asks():
@@ -130,7 +133,7 @@ def _one(spec: Spec, ui: Ui, node: int, home: Path, yes: bool, jdbc_driver: Path
             recovered += recover_now(home)
             plan = None  # the first look was taken before recovery
         if plan is None:  # else the first look stands: commit refuses files changed since
-            plan = plan_node(spec, node, home, jdbc_driver=jdbc_driver)
+            plan = plan_node(spec, node, home, patches, jdbc_driver=jdbc_driver)
         if not plan.pending:
             return result(plan, "already")
         preview = ask(plan, question(result(plan, "pending")))

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from wso2patch.commands.nodes import DiffResult, ErrorInfo, NodeOutcome, NodePlanResult, NodeTrouble
 from wso2patch.errors import ConfigError, ExitCode, RefusedError, SignalError, Wso2PatchError
+from wso2patch.owner import admit
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec
-from wso2patch.workflow import home_for, plan_node, require_finished, spec_targets
+from wso2patch.workflow import home_for, plan_node, require_finished, spec_patches, spec_targets
 
 Targets = tuple[list[tuple[int, Path]], list[NodeTrouble]]
 
@@ -57,7 +58,7 @@ def read_failure(e: OSError) -> Wso2PatchError:
 
 
 def diff(spec: Spec, *, node: int | None = None, home: Path | None = None,
-         jdbc_driver: Path | None = None) -> DiffResult:
+         jdbc_driver: Path | None = None, reassign: bool = False) -> DiffResult:
     """Exit 0 when nothing would change, 1 when changes are pending; with several nodes, a node that cannot be
     planned is reported and the others still are (the exit code is then the first failure's)."""
     here, away = targets(spec, node, home)
@@ -66,7 +67,8 @@ def diff(spec: Spec, *, node: int | None = None, home: Path | None = None,
     def one(node_id: int, node_home: Path) -> NodeOutcome:
         check_home(node_home)
         require_finished(node_home)
-        plan = plan_node(spec, node_id, node_home, jdbc_driver=jdbc_driver)
+        patches = admit(node_home, node_id, reassign, spec_patches(spec))  # refused as apply would be
+        plan = plan_node(spec, node_id, node_home, patches, jdbc_driver=jdbc_driver)
         warnings.extend(f"node {node_id} ({node_home}): {w}" for w in plan.warnings)
         return NodePlanResult.from_plan(plan, "pending" if plan.pending else "clean")
 

@@ -26,7 +26,7 @@ CARBON = "repository/conf/carbon.xml"
 
 
 def config(home: Path) -> dict[str, str]:
-    return {k: v for k, v in snapshot(home).items() if not k.startswith(".wso2patch/")}
+    return snapshot(home, skip=".wso2patch")  # read while a command runs: its bookkeeping comes and goes
 
 
 def read_until(fd: int, needle: bytes, timeout: float = 30) -> bytes:

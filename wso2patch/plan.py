@@ -133,10 +133,20 @@ def _run(doc: Doc, steps: Sequence[Step]) -> tuple[Doc, list[OpResult]]:
     return doc, results
 
 
+def replan_doc(doc: Doc) -> Doc:
+    """The result parsed afresh from its bytes, for the second run. Spans moved by edits rather than scanned are
+    checked against a scan here; scanned ones are the scan of these very bytes, kept."""
+    again = Doc(doc.raw, where=doc.where, encoding=doc.encoding, spans=doc.spans if doc.scanned else None)
+    if again.spans != doc.spans:
+        raise InternalError("moved node positions differ from a scan of the result", where=doc.where,
+                            hint="nothing was written; please report this with the file")
+    return again
+
+
 def plan_file(path: Path, rel: str, steps: Sequence[Step]) -> FilePlan:
     raw = read_config(path)
     doc, results = _run(Doc(raw, where=str(path)), steps)
-    again, second = _run(Doc(doc.raw, where=str(path), encoding=doc.encoding), steps)
+    again, second = _run(replan_doc(doc), steps)
     unstable = [r for r in second if r.result == "applied"]
     if unstable or again.raw != doc.raw:
         names = ", ".join(sorted({r.patch for r in unstable})) or "?"

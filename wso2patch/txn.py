@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from wso2patch.errors import ConfigError, DriftError, InternalError, WriteError
 from wso2patch.journal import (
     STATE_DIR,
     FileRecord,
+    FolderSyncs,
     Journal,
     Managed,
     Transaction,
@@ -57,24 +59,34 @@ def _new_id(txs: Sequence[Transaction]) -> tuple[str, str]:
 
 def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) -> None:
     """Write each (rel, new, old) in order; on failure put the written ones back in reverse.
-    If putting back fails too, the WriteError says so (the journal then still holds the work)."""
+    If putting back fails too, the WriteError says so (the journal then still holds the work).
+    Each folder is fsynced once, after the last file: every rename is on disk when this returns."""
     done: list[tuple[str, bytes | None]] = []
-    for rel, new, old in writes:
-        try:
-            put(home / rel, new)
-            pause()
-        except OSError as e:
+    with FolderSyncs() as folders:
+        for rel, new, old in writes:
             try:
-                for back_rel, back_old in reversed(done):
-                    put(home / back_rel, back_old)
-            except OSError as e2:
-                raise PartialWriteError(f"cannot write: {e.strerror or e}; putting back the files already written "
-                                        f"failed too ({e2.strerror or e2})", where=home / rel,
-                                        hint="fix the cause, then run 'wso2patch recover' on this home") from None
-            raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
-                             hint="every file was left as it was; fix the cause (space, permissions) and rerun"
-                             ) from None
-        done.append((rel, old))
+                put(home / rel, new, durable=folders)
+                pause()
+            except OSError as e:
+                _put_back(home, done, rel, e)
+            done.append((rel, old))
+        try:
+            folders.sync()
+        except OSError as e:
+            _put_back(home, done, done[-1][0], e)
+
+
+def _put_back(home: Path, done: Sequence[tuple[str, bytes | None]], rel: str, e: OSError) -> NoReturn:
+    """Writing `rel` failed: put back the files already written, newest first, and say so."""
+    try:
+        for back_rel, back_old in reversed(done):
+            put(home / back_rel, back_old)
+    except OSError as e2:
+        raise PartialWriteError(f"cannot write: {e.strerror or e}; putting back the files already written "
+                                f"failed too ({e2.strerror or e2})", where=home / rel,
+                                hint="fix the cause, then run 'wso2patch recover' on this home") from None
+    raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
+                     hint="every file was left as it was; fix the cause (space, permissions) and rerun") from None
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -100,15 +112,17 @@ def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int
     tx = Transaction(id=tx_id, time=when, node=node, spec=str(spec) if spec else None, spec_sha256=spec_sha,
                      state="pending", patches=list(patches))
     try:
-        for c in changes:
-            backup, snapshot = f"backups/{tx_id}/{c.rel}", f"after/{tx_id}/{c.rel}"
-            like = _stat(home / c.rel)
-            if c.old is not None:
-                journal.state.write(backup, c.old, like=like)
-            journal.state.write(snapshot, c.new, durable=False, like=like)  # only shown in a diff: no fsync needed
-            tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
-                                       after=sha256(c.new), backup=backup if c.old is not None else "",
-                                       snapshot=snapshot))
+        with FolderSyncs() as folders:
+            for c in changes:
+                backup, snapshot = f"backups/{tx_id}/{c.rel}", f"after/{tx_id}/{c.rel}"
+                like = _stat(home / c.rel)
+                if c.old is not None:
+                    journal.state.write(backup, c.old, like=like, durable=folders)
+                journal.state.write(snapshot, c.new, durable=False, like=like)  # only shown in a diff: no fsync
+                tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
+                                           after=sha256(c.new), backup=backup if c.old is not None else "",
+                                           snapshot=snapshot))
+            folders.sync()  # every backup is on disk before the journal points at it
         journal.save([*txs, tx])
     except ConfigError:  # a link planted in .wso2patch meanwhile: refused, not followed
         _forget(journal, txs, tx_id)

@@ -3,8 +3,8 @@ next to issue 9's targets.
 
 Run from the repository root, with the venv's interpreter:
 
-    .venv/bin/python bench/run.py            # 7 pairs per measurement (3 for 200 nodes): about 3 minutes on 2 cores
-    .venv/bin/python bench/run.py --quick    # 3 pairs (1 for 200 nodes), MB 3.2.0 and the fixture only: about 1 min
+    .venv/bin/python bench/run.py            # 7 pairs per measurement (3 for 200 nodes): about 4 minutes on 2 cores
+    .venv/bin/python bench/run.py --quick    # 3 pairs (1 for 200 nodes), MB 3.2.0 and the fixture only: about 2 min
     .venv/bin/python bench/run.py --runs 11  # more pairs
 
 A measurement, not a test: it prints a report and never asserts anything about timing. Every figure is a PAIR of

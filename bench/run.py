@@ -7,9 +7,10 @@ Run from the repository root, with the venv's interpreter:
     .venv/bin/python bench/run.py --quick    # 3 pairs (1 for 200 nodes), MB 3.2.0 and the fixture only: about 2 min
     .venv/bin/python bench/run.py --runs 11  # more pairs
 
-A measurement, not a test: it prints a report and never asserts anything about timing. Every figure is a PAIR of
-runs, the floor and the command one right after the other (in alternating order) in this one process, so that a
-load spike hits both; a ratio is the median of the per-pair ratios command/floor. Before measuring, the installed
+A measurement, not a test: it prints a report and never asserts anything about timing. Every figure comes from
+pairs: the command run between two runs of the floor, back to back in this one process, so that a load spike
+hits both; a ratio is the median of the per-pair ratios command/(mean of its two floors), in wall-clock time, with
+the same in CPU time next to it. Before measuring, the installed
 package is compiled once and the commands run with the bytecode cache on (PYTHONDONTWRITEBYTECODE is dropped from
 their environment), as a user's installed copy runs. Commands run through the venv's console script (the same
 interpreter as the floor). Copying the homes an apply changes happens before the pair and is never timed.

@@ -45,6 +45,7 @@ CLUSTER_SIZES = [2, 10, 50, 200]
 BIG = 200  # 200 nodes: at most BIG_RUNS pairs, and not repeated past BIG_BUDGET_S
 BIG_RUNS = 3
 BIG_BUDGET_S = 60.0
+CLUSTER_FLOORS = 3  # floor runs on each side of a cluster run: seconds-long runs see more of the load's swings
 TIMEOUT_S = 600.0
 PY = sys.executable
 SCRIPT = Path(PY).parent / "wso2patch"
@@ -176,19 +177,20 @@ def run_once(cmd: Sequence[str], cwd: Path) -> Run:
 
 def paired(label: str, cmd: Sequence[str], runs: int, cwd: Path, expect: int = 0,
            prepare: Callable[[], None] | None = None, check: Callable[[], str] | None = None,
-           stop_after_s: float | None = None) -> Pairs:
-    """`runs` pairs: floor, command, floor, back to back; the command is compared with the mean of the two floors
-    around it. prepare() runs untimed before each pair, check() untimed after it (returns a problem or "").
-    Stops early once a command took longer than stop_after_s."""
+           stop_after_s: float | None = None, floors: int = 1) -> Pairs:
+    """`runs` pairs: `floors` floor runs, the command, `floors` floor runs, back to back; the command is compared
+    with the median of the floors around it (for one each side: their mean). prepare() runs untimed before each
+    pair, check() untimed after it (returns a problem or ""). Stops early once a command took longer than
+    stop_after_s."""
     p = Pairs(label, expect=expect)
     for _ in range(runs):
         if prepare is not None:
             prepare()
-        before = run_once(FLOOR_CMD, cwd)
+        around = [run_once(FLOOR_CMD, cwd) for _ in range(floors)]
         run = run_once(cmd, cwd)
-        after = run_once(FLOOR_CMD, cwd)
-        p.floor.append((before.seconds + after.seconds) / 2)
-        p.floor_cpu.append((before.cpu + after.cpu) / 2)
+        around += [run_once(FLOOR_CMD, cwd) for _ in range(floors)]
+        p.floor.append(statistics.median(f.seconds for f in around))
+        p.floor_cpu.append(statistics.median(f.cpu for f in around))
         p.seconds.append(run.seconds)
         p.cpu.append(run.cpu)
         p.out_lines = run.out_lines
@@ -411,7 +413,7 @@ def bench_clusters(res: Results, runs: int, big_runs: int, work: Path) -> None:
 
         p = paired(f"{n} nodes", [*WSO2PATCH, "apply", "--all", "--yes", "--spec", str(spec)],
                    big_runs if n >= BIG else runs, work, prepare=fresh, check=check,
-                   stop_after_s=BIG_BUDGET_S if n >= BIG else None)
+                   stop_after_s=BIG_BUDGET_S if n >= BIG else None, floors=CLUSTER_FLOORS)
         res.clusters[n] = p
         say(f"  {n} nodes: median {p.median:.2f} s over {len(p.seconds)} pair(s)"
             + (f"  PROBLEM: {p.problem}" if p.problem else ""))
@@ -500,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"load average {load()} (1, 5, 15 min)")
     say(f"  commands: {' '.join(WSO2PATCH)} ...; package {where}, compiled before measuring, bytecode cache on")
     say(f"  floor: {' '.join(FLOOR_CMD)}; {runs} pairs per measurement ({BIG} nodes: at most {big_runs}), "
-        "floor and command alternating; ratio = median of the per-pair ratios")
+        f"each between floor runs (clusters: {CLUSTER_FLOORS} on each side); ratio = median of the per-pair ratios")
 
     with tempfile.TemporaryDirectory(prefix="wso2patch-bench-") as tmp:
         work = Path(tmp)

@@ -146,6 +146,8 @@ def replan_doc(doc: Doc) -> Doc:
 def plan_file(path: Path, rel: str, steps: Sequence[Step]) -> FilePlan:
     raw = read_config(path)
     doc, results = _run(Doc(raw, where=str(path)), steps)
+    if all(r.result != "applied" for r in results):  # the run just made was a run on the result: it is stable
+        return FilePlan(rel=rel, path=path, old=raw, new=raw, encoding=doc.encoding, results=results)
     again, second = _run(replan_doc(doc), steps)
     unstable = [r for r in second if r.result == "applied"]
     if unstable or again.raw != doc.raw:

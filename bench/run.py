@@ -424,28 +424,27 @@ def bench_clusters(res: Results, runs: int, big_runs: int, work: Path) -> None:
             f"{r.seconds:.2f} s: {verdict}")
         shutil.rmtree(base)
 
-    startup = res.version.median if res.version else 0.0
     rows: list[list[str]] = []
+    prev: tuple[int, Pairs] | None = None
     for n, p in res.clusters.items():
+        step = f"{(p.median - prev[1].median) / (n - prev[0]) * 1000:.1f}" if prev else ""
         rows.append([str(n), str(len(p.seconds)), f"{p.median:.2f}", ms(p.floor_median), f"{p.ratio:.0f}",
-                     f"{p.cpu_ratio:.0f}", f"{p.median / n * 1000:.1f}", f"{p.ratio / n:.2f}",
-                     f"{(p.median - startup) / n * 1000:.1f}", str(p.out_lines),
-                     f"PROBLEM: {p.problem}" if p.problem else ""])
+                     f"{p.cpu_ratio:.0f}", f"{p.median / n * 1000:.1f}", f"{p.ratio / n:.2f}", step,
+                     str(p.out_lines), f"PROBLEM: {p.problem}" if p.problem else ""])
+        prev = n, p
     say()
     say(table(["nodes", "pairs", "median s", "floor ms", "x floor", "cpu x", "ms/node", "floors/node",
-               "ms/node net of start-up", "stdout lines", "note"], rows, [True] * 10 + [False]))
+               "incremental ms/node", "stdout lines", "note"], rows, [True] * 10 + [False]))
 
 
 def growth(res: Results) -> dict[str, float] | None:
     """Cost per node at 200 over cost per node at 10: in floors (each size against its own paired floors, wall
-    and CPU time), in milliseconds, and in milliseconds with one `--version` start-up taken off both."""
+    and CPU time) and in milliseconds."""
     a, b = res.clusters.get(10), res.clusters.get(BIG)
     if not a or not b:
         return None
-    startup = res.version.median if res.version else 0.0
     return {"floors": (b.ratio / BIG) / (a.ratio / 10), "cpu": (b.cpu_ratio / BIG) / (a.cpu_ratio / 10),
-            "ms": (b.median / BIG) / (a.median / 10),
-            "net": ((b.median - startup) / BIG) / ((a.median - startup) / 10)}
+            "ms": (b.median / BIG) / (a.median / 10)}
 
 
 def verdict(value: float, limit: float, ok: bool = True) -> str:
@@ -471,8 +470,7 @@ def bench_targets(res: Results) -> None:
         rows.append([f"per-node cost {BIG} / 10", f"{g['floors']:.2f}", f"<= {GROWTH_MAX}",
                      verdict(g["floors"], GROWTH_MAX), f"{g['cpu']:.2f}",
                      f"floors per node {small.ratio / 10:.2f} at 10, {big.ratio / BIG:.2f} at {BIG}; ms per node "
-                     f"{small.median / 10 * 1000:.1f} and {big.median / BIG * 1000:.1f} ({g['ms']:.2f}; net of one "
-                     f"start-up {g['net']:.2f})"])
+                     f"{small.median / 10 * 1000:.1f} and {big.median / BIG * 1000:.1f} ({g['ms']:.2f})"])
     say(table(["target", "measured", "goal", "verdict", "cpu", "behind it"], rows,
               [False, True, False, False, True, False]))
 

@@ -784,7 +784,7 @@ CASES: list[Case] = [
     Case("disk-full-mid-apply", apply1, WRITE_ERR,
          lambda e: [str(e.file(REGISTRY)), "No space left on device", "every file was left as it was"],
          during=disk_full_on_registry, trees=True),
-    Case("rollback-to-unknown-id", rollback_to_unknown, USAGE,
+    Case("rollback-to-unknown-id", rollback_to_unknown, HOME_ERR,
          lambda e: ["no applied transaction UNKNOWN-ID", "wso2patch history"]),
     Case("status-with-pending-transaction", pending_then(status1), UNFINISHED,
          lambda e: [str(e.home1), "run 'wso2patch recover"]),

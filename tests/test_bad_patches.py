@@ -90,7 +90,7 @@ BAD: list[BadPatch] = [
           ("nul", '"repository/conf/carbon\\u0000.xml"', "contains the character '\\x00'"),
           ("newline", '"repository/conf/\\ncarbon.xml"', "contains the character '\\n'"),
           ("empty", '""', "must name a file under the home"),
-          ("not-xml", '"repository/conf/deployment.toml"', "is not an .xml file"),
+          ("not-xml", '"repository/conf/deployment.toml"', "is neither an .xml nor a .properties file"),
           ("not-string", '["repository/conf/carbon.xml"]', "must be a string, not an array"),
       ]),
     BadPatch("requires-not-list", HEAD + f'requires = "repository/conf/broker.xml"  {MARK}\n' + SET,
@@ -147,7 +147,8 @@ BAD: list[BadPatch] = [
     BadPatch("variable-unknown", HEAD + set_text('value = "{node.hots}"'),
              ("[[op]] #1 key 'value': unknown variable {node.hots} (did you mean {node.host}?)",)),
     BadPatch("variable-peer-outside-for-each", HEAD + set_text('value = "{peer.host}"'),
-             ("[[op]] #1 key 'value': unknown variable {peer.host} (peer values exist only in replace_children",)),
+             ("[[op]] #1 key 'value': unknown variable {peer.host} ({peer.host} exists only in an op with for_each = "
+              '"peer")',)),
     BadPatch("variable-peer-without-for-each", HEAD + '[[op]]\nkind = "replace_children"\nparent = "/Server"\n'
              f'element = "<member>{{peer.host}}</member>"  {MARK}\n', ("[[op]] #1 key 'element': unknown variable "
                                                                        "{peer.host}",)),
@@ -163,7 +164,8 @@ BAD: list[BadPatch] = [
     BadPatch("when-not-string", HEAD + set_text("when = true"), ("[[op]] #1 key 'when': must be a string, not a "
                                                                  "boolean",)),
     BadPatch("for-each-not-peer", HEAD + '[[op]]\nkind = "replace_children"\nparent = "/Server"\nelement = "<a/>"\n'
-             f'for_each = "node"  {MARK}\n', ("[[op]] #1 key 'for_each': must be \"peer\", not 'node'",)),
+             f'for_each = "node"  {MARK}\n',
+             ("[[op]] #1 key 'for_each': must be \"peer\" or \"cluster.hazelcast\", not 'node'",)),
     BadPatch("create-not-bool", HEAD + ensure('create = "no"'), ("[[op]] #1 key 'create': must be true or false",)),
     # element templates
     *(BadPatch(f"element-{what}", HEAD + SET + ensure(f"element = {value}"), ("[[op]] #2 key 'element': ", says))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def test_rollback_refuses_after_a_hand_edit_unless_forced(cli: Cli, cluster: Clu
 def test_json_results_for_diff_apply_and_rollback(cli: Cli, cluster: Cluster) -> None:
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     d = json.loads(cli("diff", "--spec", spec, "--node", "2", "--json").stdout)
-    assert (d["schema"], d["command"], d["status"], d["exit_code"]) == ("wso2patch/1", "diff", "pending", 1)
+    assert (d["schema"], d["command"], d["status"], d["exit_code"]) == ("wso2patch/2", "diff", "pending", 1)
     files = {f["path"]: f for f in d["nodes"][0]["files"]}
     assert files[CARBON]["changed"] and "+++ b/" + CARBON in files[CARBON]["diff"]
     assert {op["result"] for op in files[CARBON]["operations"]} == {"applied"}
@@ -101,7 +102,7 @@ def test_json_results_for_diff_apply_and_rollback(cli: Cli, cluster: Cluster) ->
     assert a["status"] == "applied" and a["nodes"][0]["transaction"]["state"] == "committed"
     again = json.loads(cli("apply", "--spec", spec, "--node", "2", "--yes", "--json").stdout)
     ops = [op["result"] for f in again["nodes"][0]["files"] for op in f["operations"]]
-    assert again["status"] == "already" and set(ops) == {"already"}
+    assert again["status"] == "already" and set(ops) - {"skipped"} == {"already"}  # skipped: ops the spec leaves out
     rb = json.loads(cli("rollback", "--home", h2, "--yes", "--json").stdout)
     assert rb["status"] == "rolled_back" and rb["exit_code"] == 0
     err = cli("apply", "--spec", spec, "--node", "9", "--yes", "--json")
@@ -157,8 +158,9 @@ def test_patches_lists_one_line_each(cli: Cli) -> None:
     r = cli("patches")
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
-    assert len(lines) == 10 and lines[0].startswith("clustering ")
-    assert json.loads(cli("patches", "--json").stdout)["nodes"][5]["name"] == "datasources"
+    assert len(lines) == 14 and lines[0].startswith("clustering ") and lines[0].endswith("  (built-in)")
+    listed = json.loads(cli("patches", "--json").stdout)["patches"]
+    assert listed[9]["name"] == "datasources" and {n["source"] for n in listed} == {"built-in"}
 
 
 @pytest.mark.parametrize("stock", stock_params())
@@ -187,3 +189,93 @@ def test_usage_errors_are_one_line_with_exit_2(args: list[str], needle: str) -> 
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("wso2patch: usage error:") and needle in r.stderr
     assert r.stdout == ""
+
+
+def _console(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    from tests.test_bad_inputs import console_script
+
+    return subprocess.run([*console_script(), *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("args", [[], ["status"], ["db"], ["db", "init"], ["apply"], ["compare"]])
+def test_h_is_help_everywhere(cli: Cli, args: list[str]) -> None:
+    short, long = cli(*args, "-h"), cli(*args, "--help")
+    assert short.exit_code == long.exit_code == 0
+    assert short.stdout == long.stdout and "Usage:" in short.stdout and "-h" in short.stdout
+
+
+def test_v_is_version() -> None:
+    from wso2patch import __version__
+
+    short, long = _console("-V"), _console("--version")
+    assert short.returncode == long.returncode == 0 and short.stdout == long.stdout == f"wso2patch {__version__}\n"
+
+
+def test_a_group_without_its_subcommand_shows_its_help_and_no_empty_error() -> None:
+    r = _console("db")
+    assert r.returncode == 2 and "sql" in r.stdout and "Usage: wso2patch db" in r.stdout
+    assert r.stderr == ""  # was "wso2patch: usage error: ; see 'wso2patch db --help'"
+
+
+def test_a_usage_error_names_the_whole_subcommand() -> None:
+    r = _console("db", "sql", "--server", "oracle")
+    assert r.returncode == 2 and r.stderr.endswith("see 'wso2patch db sql --help'\n")  # was 'wso2patch sql --help'
+
+
+def test_status_of_a_home_that_does_not_exist_is_a_home_error(cli: Cli, cluster: Cluster, tmp_path: Path) -> None:
+    spec, _, _ = cluster(FIXTURES / "mb-home")
+    r = cli("status", "--spec", spec, "--home", tmp_path / "nope")
+    assert r.exit_code == 4 and "the product home does not exist" in r.stderr  # was exit 2, "which node is it?"
+
+
+def test_completion_is_offered_shown_and_installed(tmp_path: Path) -> None:
+    no_detection = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}  # the shell is named, not detected
+    shown = _console("--show-completion", "bash", env=no_detection)
+    assert shown.returncode == 0 and "_WSO2PATCH_COMPLETE=complete_bash" in shown.stdout
+    words = _console(env={"_WSO2PATCH_COMPLETE": "complete_bash", "COMP_WORDS": "wso2patch sta", "COMP_CWORD": "1"})
+    assert words.stdout.split() == ["status"]
+    options = _console(env={"_WSO2PATCH_COMPLETE": "complete_bash", "COMP_WORDS": "wso2patch db sql --s",
+                            "COMP_CWORD": "3"})
+    assert set(options.stdout.split()) == {"--spec", "--server", "--show-secrets"}
+    installed = _console("--install-completion", "bash", env={**no_detection, "HOME": str(tmp_path)})
+    assert installed.returncode == 0
+    assert "_wso2patch_completion" in (tmp_path / ".bash_completions/wso2patch.sh").read_text()
+    assert "wso2patch.sh" in (tmp_path / ".bashrc").read_text()
+
+
+# --- --quiet: nothing but warnings and errors; the exit code tells ---------------------------------------------
+def test_quiet_prints_nothing_but_the_outcome_is_in_the_exit_code(cli: Cli, cluster: Cluster, tmp_path: Path) -> None:
+    spec, h1, h2 = cluster(FIXTURES / "mb-home")
+    runs: list[tuple[list[str | Path | int], int]] = [
+        (["init", tmp_path / "q.toml"], 0), (["patches"], 0), (["diff", "--spec", spec], 1),
+        (["status", "--spec", spec], 1), (["check", "--spec", spec], 1), (["db", "sql", "--spec", spec], 0),
+        (["apply", "--spec", spec, "--node", 2, "--yes"], 0), (["history", "--home", h2], 0),
+        (["compare", h1, h2], 1), (["recover", "--home", h2], 0), (["rollback", "--home", h2, "--yes"], 0)]
+    for args, code in runs:
+        r = cli(*args, "--quiet")
+        assert (r.exit_code, r.stdout, r.stderr) == (code, "", ""), args
+    assert (tmp_path / "q.toml").is_file() and not (h2 / ".wso2patch/journal.json").read_text().count("committed")
+    assert cli("apply", "--spec", spec, "--node", 2, "--yes", "-q").stdout == ""
+    assert cli("diff", "--spec", spec, "--node", 2, "-q").exit_code == 0  # applied: nothing left to change
+
+
+def test_quiet_keeps_errors_warnings_and_json(cli: Cli, cluster: Cluster, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, h1, _ = cluster(FIXTURES / "mb-home")
+    failed = cli("status", "--spec", spec, "--home", tmp_path / "nope", "-q")
+    assert failed.exit_code == 4 and failed.stderr.startswith("wso2patch: error: ") and failed.stdout == ""
+    monkeypatch.chdir(tmp_path)  # no spec here: a lone home is checked for its driver jar
+    warned = cli("check", "--home", h1, "-q", env={"WSO2PATCH_SPEC": ""})
+    assert warned.exit_code == 0 and warned.stdout == "" and warned.stderr.startswith("warning: ")
+    assert json.loads(cli("status", "--spec", spec, "-q", "--json").stdout)["status"] == "pending"
+
+
+def test_quiet_still_shows_what_a_question_asks_about(cli: Cli, cluster: Cluster,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import wso2patch.cli
+
+    spec, _, _ = cluster(FIXTURES / "mb-home")
+    monkeypatch.setattr(wso2patch.cli, "_asks", lambda yes, json_: not yes)  # as on a terminal without --yes
+    r = cli("apply", "--spec", spec, "--node", 2, "-q")  # stdin is no terminal after all: refused, exit 8
+    assert r.exit_code == 8 and "+++ b/" + CARBON in r.stdout

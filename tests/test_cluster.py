@@ -28,14 +28,15 @@ def add_driver(*homes: Path) -> None:
             z.writestr("com/mysql/jdbc/Driver.class", b"")
 
 
-def findings(cli: Cli, *args: str | Path) -> tuple[int, list[dict[str, str]]]:
+def findings(cli: Cli, *args: str | Path) -> tuple[int, list[dict[str, Any]]]:
     r = cli("check", *args, "--json")
     doc = json.loads(r.stdout)
-    return r.exit_code, next(n["rows"] for n in doc["nodes"] if n.get("title", "").startswith("cluster"))
+    assert doc["exit_code"] == r.exit_code and doc["planned"] == ("--planned" in args)
+    return r.exit_code, doc["findings"]
 
 
-def errors(rows: list[dict[str, str]], rule: str) -> list[str]:
-    return [r["finding"] for r in rows if r["rule"] == rule and r["level"] == "error"]
+def errors(rows: list[dict[str, Any]], rule: str) -> list[str]:
+    return [r["message"] for r in rows if r["rule"] == rule and r["level"] == "error"]
 
 
 def edit(path: Path, old: bytes, new: bytes) -> None:
@@ -72,7 +73,7 @@ def test_check_passes_on_a_five_node_cluster_on_three_hosts(cli: Cli, tmp_path: 
     env = {"PW": "secret"}
     assert cli("apply", "--spec", spec, "--all", "--yes", env=env).exit_code == 0
     r = cli("check", "--spec", spec, "--json", env=env)
-    rows = json.loads(r.stdout)["nodes"][0]["rows"]
+    rows = json.loads(r.stdout)["findings"]
     assert r.exit_code == 0 and {x["level"] for x in rows} == {"ok"}
     assert sum(x["rule"] == "wka-members" for x in rows) == 5
 
@@ -82,7 +83,7 @@ def test_check_planned_validates_before_anything_is_written(cli: Cli, cluster: C
     add_driver(h1, h2)
     before = snapshot(spec.parent)
     code, rows = findings(cli, "--spec", spec)
-    assert code == 1 and errors(rows, "wka-members")  # stock homes are not a cluster yet
+    assert code == 1 and errors(rows, "clustering")  # stock homes are not a cluster yet
     code, rows = findings(cli, "--spec", spec, "--planned")
     assert code == 0 and {r["level"] for r in rows} == {"ok"}
     assert snapshot(spec.parent) == before
@@ -96,8 +97,20 @@ def test_rule_wka_members(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
     code, rows = findings(cli, "--spec", spec)
     msgs = errors(rows, "wka-members")
     assert code == 1
-    assert any("misses 10.100.7.118:4003" in m and "unknown members 10.100.7.118:4009" in m for m in msgs)
-    assert any("lists itself" in m for m in msgs)
+    assert any("misses 10.100.7.118:4003" in m and "wrong ports: 10.100.7.118:4009 (nodes on that host listen on "
+               "4000, 4003)" in m for m in msgs)
+    assert msgs[1] == "misses 10.100.7.118:4000"  # node 2 lists itself instead: that alone is no error
+
+
+def test_rule_wka_members_a_node_listing_itself_is_fine(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
+    """WSO2 recommends one member list for every node; Hazelcast skips its own address."""
+    spec, h1, _ = applied
+    edit(h1 / AXIS2, b"<members>", b"<members>\n                <member><hostName>10.100.7.118</hostName>"
+         b"<port>4000</port></member>")
+    code, rows = findings(cli, "--spec", spec)
+    assert code == 0
+    assert next(r["message"] for r in rows if r["rule"] == "wka-members") == (
+        "lists every other node (1) and itself (fine: Hazelcast skips its own address)")
 
 
 def test_rule_clustering_enabled(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
@@ -130,7 +143,7 @@ def test_rule_member_host_loopback_is_an_error_and_a_host_name_a_warning(cli: Cl
     assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
     code, rows = findings(cli, "--spec", spec)
     assert code == 0
-    assert [r["finding"] for r in rows if r["rule"] == "member-host" and r["level"] == "warning"] == [
+    assert [r["message"] for r in rows if r["rule"] == "member-host" and r["level"] == "warning"] == [
         "localMemberHost mb2.internal is a host name, not an IP address"]
     edit(homes[0] / AXIS2, b'"localMemberHost">10.0.0.1<', b'"localMemberHost">127.0.0.1<')
     code, rows = findings(cli, "--spec", spec)
@@ -140,7 +153,9 @@ def test_rule_member_host_loopback_is_an_error_and_a_host_name_a_warning(cli: Cl
 def test_rule_shared_databases(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
     spec, _, h2 = applied
     edit(h2 / DS, b"/WSO2_USER_DB?", b"/OTHER_USER_DB?")
-    assert "different user store databases" in errors(findings(cli, "--spec", spec)[1], "shared-databases")[0]
+    assert errors(findings(cli, "--spec", spec)[1], "shared-databases") == [
+        "the user store is jdbc:mysql://localhost:3306/OTHER_USER_DB?autoReconnect=true, while node 1 uses another "
+        "database"]
 
 
 def test_rule_local_registry_distinct(cli: Cli, applied: tuple[Path, Path, Path]) -> None:
@@ -153,11 +168,14 @@ def test_rule_jndi_references(cli: Cli, applied: tuple[Path, Path, Path]) -> Non
     spec, h1, h2 = applied
     edit(h1 / USERMGT, b">jdbc/WSO2UMDB<", b">jdbc/Missing<")
     edit(h2 / DS, b"<name>jdbc/WSO2RegistryDB</name>", b"<name>jdbc/WSO2UMDB</name>")  # two active for one name
-    rows = findings(cli, "--spec", spec)[1]
-    msgs = errors(rows, "jndi-references")
-    assert any("user-mgt.xml names jdbc/Missing (0 active datasources)" in m for m in msgs)
-    assert any("registry.xml names jdbc/WSO2RegistryDB (0 active" in m and "jdbc/WSO2UMDB (2 active" in m
-               for m in msgs)
+    rows = [r for r in findings(cli, "--spec", spec)[1] if r["rule"] == "jndi-references" and r["level"] == "error"]
+    assert [(r["node"], r["message"], r["file"], r["element"]) for r in rows] == [
+        (1, "user-mgt.xml names jdbc/Missing (0 active datasources)", USERMGT,
+         "/UserManager/Realm/Configuration/Property[@name='dataSource']"),
+        (2, "registry.xml names jdbc/WSO2RegistryDB (0 active datasources)", "repository/conf/registry.xml",
+         "/wso2registry/dbConfig[@name='sharedregistry']/dataSource"),
+        (2, "user-mgt.xml names jdbc/WSO2UMDB (2 active datasources)", USERMGT,
+         "/UserManager/Realm/Configuration/Property[@name='dataSource']")]
 
 
 def test_rule_driver_jar_is_a_warning(cli: Cli, cluster: Cluster) -> None:
@@ -165,7 +183,7 @@ def test_rule_driver_jar_is_a_warning(cli: Cli, cluster: Cluster) -> None:
     assert cli("apply", "--spec", spec, "--all", "--yes").exit_code == 0
     code, rows = findings(cli, "--spec", spec)
     assert code == 0
-    assert [r["node"] for r in rows if r["rule"] == "driver" and r["level"] == "warning"] == ["1", "2"]
+    assert [r["node"] for r in rows if r["rule"] == "driver" and r["level"] == "warning"] == [1, 2]
 
 
 # --- compare ----------------------------------------------------------------------------------------------
@@ -174,15 +192,16 @@ def test_compare_shows_only_expected_differences_then_flags_a_hand_edit(cli: Cli
     _, h1, h2 = applied
     r = cli("compare", h1, h2, "--json")
     assert r.exit_code == 0
-    expected, unexpected = (n["rows"] for n in json.loads(r.stdout)["nodes"])
-    assert unexpected == []
-    assert {x["key"]: x["why"] for x in expected} == {
+    doc = json.loads(r.stdout)
+    assert (doc["status"], doc["home_a"], doc["home_b"]) == ("consistent", str(h1), str(h2))
+    assert not [d for d in doc["differences"] if not d["expected"]]
+    assert {x["key"]: x["why"] for x in doc["differences"]} == {
         "axis2.clustering.members": "each node lists its peers",
         "axis2.clustering.parameter[localMemberPort]": "member port",
         "carbon.Ports.Offset": "port offset",
-        "datasources[jdbc/WSO2CarbonDB].name": "local registry database",
-        "datasources[jdbc/WSO2CarbonDB].url": "local registry database",
-        "registry.remoteInstance[instanceid].@url": "host and port offset",
+        "datasources[role:local].name": "local registry database",
+        "datasources[role:local].url": "local registry database",
+        "registry.remoteInstance[role:config+governance].@url": "host and port offset",
     }
     raw = (h2 / DS).read_bytes()
     at = raw.index(b"<name>REGISTRY_DB</name>")  # an active datasource (an edit inside a comment is no change)
@@ -206,14 +225,14 @@ def test_compare_hashes_secrets_where_they_sit(cli: Cli, applied: tuple[Path, Pa
              f"{side}<".encode())
     r = cli("compare", h1, h2, "--json")
     assert r.exit_code == 1
-    rows = {x["key"]: x for x in json.loads(r.stdout)["nodes"][1]["rows"]}
+    rows = {x["key"]: x for x in json.loads(r.stdout)["differences"] if not x["expected"]}
     keys = ["carbon.Security.KeyStore.KeyPassword", "carbon.Security.KeyStore.@keystorePass",
             "user-mgt.Realm.Configuration.AdminUser.Password",
             "user-mgt.Realm.Configuration.Property[ConnectionPassword]"]
     for key in keys:
-        a, b = rows[key][str(h1)], rows[key][str(h2)]
+        a, b = rows[key]["a"], rows[key]["b"]
         assert a.startswith("sha256:") and b.startswith("sha256:") and a != b, key
-    assert rows["datasources[jdbc/WSO2RegistryDB].url"][str(h1)].endswith("&password=********")
+    assert rows["datasources[role:config+governance].url"]["a"].endswith("&password=********")
     human = cli("compare", h1, h2).stdout
     assert "S3cret" not in r.stdout + human and "carbon.Security.KeyStore.KeyPassword" in human
 
@@ -222,8 +241,9 @@ def test_compare_hashes_secrets_where_they_sit(cli: Cli, applied: tuple[Path, Pa
 def test_apply_all_and_status_for_every_node(cli: Cli, cluster: Cluster) -> None:
     spec, h1, _ = cluster(FIXTURES / "mb-home")
     before = json.loads(cli("status", "--spec", spec, "--json").stdout)
-    rows = before["nodes"][0]["rows"]
-    assert before["exit_code"] == 1 and set(rows[0]) == {"patch", "node 1", "node 2"}
+    assert before["exit_code"] == 1 and [n["node"] for n in before["nodes"]] == [1, 2]
+    states = {p["state"] for n in before["nodes"] for p in n["patches"]}
+    assert states == {"pending", "applied", "not applicable"}  # offset 0 is stock; no proxy ports, no hazelcast asked
     r = cli("apply", "--spec", spec, "--all", "--yes", "--json")
     doc = json.loads(r.stdout)
     assert r.exit_code == 0 and [n["status"] for n in doc["nodes"]] == ["applied", "applied"]
@@ -247,10 +267,10 @@ def test_every_command_speaks_the_same_json(cli: Cli, applied: tuple[Path, Path,
     for args, code in runs:
         r = cli(*args, "--json")
         doc = json.loads(r.stdout)
-        assert (doc["schema"], doc["exit_code"], r.exit_code) == ("wso2patch/1", code, code), args
+        assert (doc["schema"], doc["exit_code"], r.exit_code) == ("wso2patch/2", code, code), args
         assert doc["command"] == " ".join(str(a) for a in args[:2] if str(a) in ("db", "sql")) or doc["command"] \
             == args[0]
-        assert isinstance(doc["nodes"], list) and isinstance(doc["warnings"], list)
+        assert isinstance(doc["warnings"], list)
 
 
 def test_status_on_a_home_without_history_asks_which_node(cli: Cli, cluster: Cluster) -> None:

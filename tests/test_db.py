@@ -62,7 +62,7 @@ def test_db_init_twice_then_apply_then_check_on_mb_320(cli: Cli, mariadb: MariaD
                                              f"{prefix}LOCAL2": 39, f"{prefix}MB": 26}
     second = cli("db", "init", "--spec", spec, "--yes", "--json")
     doc = json.loads(second.stdout)
-    assert second.exit_code == 0 and doc["status"] == "already" and doc["nodes"][0]["actions"] == []
+    assert second.exit_code == 0 and doc["status"] == "already" and [s["actions"] for s in doc["servers"]] == [[]]
     jar = fake_jar(tmp_path / "mysql-connector-java-5.1.49.jar")
     for node in (1, 2):
         (homes[node - 1] / "repository/components/lib").mkdir(parents=True)  # a real pack has it; the trees do not
@@ -150,9 +150,9 @@ def test_check_db_reports_each_datasource_and_fails_on_a_bad_password(cli: Cli, 
     r = cli("check", "--db", "--home", home, "--json")
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
-    results = {row["datasource"]: row["result"] for row in doc["nodes"][0]["rows"]}
-    assert results["REGISTRY_LOCAL1"].startswith("error: access denied")
-    assert results["REGISTRY_DB"] == "ok (SELECT 1)"
+    results = {r["name"]: (r["ok"], r["detail"]) for r in doc["datasources"][0]["results"]}
+    assert results["REGISTRY_LOCAL1"][0] is False and results["REGISTRY_LOCAL1"][1].startswith("access denied")
+    assert results["REGISTRY_DB"] == (True, "ok (SELECT 1)")
     assert any("no mysql-connector" in w for w in doc["warnings"])
     assert PASSWORD not in r.output and "wrong" not in r.output
 

@@ -62,7 +62,7 @@ def test_a_password_equal_to_the_user_name_masks_only_the_literal(cli: Cli, tmp_
     assert "CREATE USER IF NOT EXISTS 'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY '********';" in out
     assert "GRANT ALL PRIVILEGES ON `REGISTRY_DB`.* TO 'regadmin'@'%';" in out
     doc = json.loads(_sql(cli, tmp_path, monkeypatch, "regadmin", "mb-home", "--json"))
-    assert "'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY '********'" in doc["nodes"][0]["text"]
+    assert "'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY '********'" in doc["sql"]
     shown = _sql(cli, tmp_path, monkeypatch, "regadmin", "mb-home", "--show-secrets")
     assert "'regadmin'@'%' IDENTIFIED WITH mysql_native_password BY 'regadmin';" in shown
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from wso2patch import txn
+from wso2patch import interrupt, txn
 from wso2patch.errors import WriteError
 
 FILES = ("repository/conf/a.xml", "repository/conf/b.xml", "repository/conf/axis2/c.xml")
@@ -119,3 +120,25 @@ def test_a_failed_folder_sync_writes_nothing(where: str, tmp_path: Path, monkeyp
         txn.commit(h, changes(h), managed=managed, node=1, spec=None, spec_sha=None)
     assert [(h / rel).read_bytes() for rel in FILES] == [b"<a>old</a>\n"] * 3
     assert not (h / ".wso2patch/journal.json").exists()
+
+
+def test_a_signal_between_two_files_finds_the_written_ones_on_disk(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The safe point between two swaps acts on a signal (interrupt.py); recovery then decides from the files, so
+    the renames made so far are synced before the signal is acted on, as a folder fsync per file did."""
+    h = home(tmp_path)
+    events = trace(monkeypatch)
+    swapped: list[int] = []
+
+    def check(*, end: bool = False) -> None:
+        renamed = [p for kind, p in events if kind == "rename" and "/.wso2patch/" not in p]
+        if len(renamed) == 2 and not swapped:
+            swapped.append(len(events))
+            raise interrupt.Interrupt(signal.SIGTERM)
+
+    monkeypatch.setattr(interrupt, "check", check)
+    with pytest.raises(interrupt.Interrupt):
+        txn.commit(h, changes(h), managed=managed, node=1, spec=None, spec_sha=None)
+    after = events[swapped[0]:]
+    assert ("folder", str(h / "repository/conf")) in after  # a.xml and b.xml were renamed there
+    assert [(h / rel).read_bytes() for rel in FILES] == [b"<a>new</a>\n", b"<a>new</a>\n", b"<a>old</a>\n"]

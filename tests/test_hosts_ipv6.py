@@ -96,7 +96,7 @@ def test_hosts_reach_every_file_in_the_form_each_place_reads(cli: Cli, tmp_path:
     assert (f"jdbc:mysql://{jdbc}/WSO2_MB_STORE_DB" in urls) == mb
     code, rows = findings(cli, "--spec", spec)
     assert code == 0 and not [r for r in rows if r["level"] == "error"], rows
-    assert [r["finding"] for r in rows if r["rule"] == "wka-members"] == ["lists every other node (1)"] * 2
+    assert [r["message"] for r in rows if r["rule"] == "wka-members"] == ["lists every other node (1)"] * 2
     before = snapshot(tmp_path)  # the twin: a second apply changes nothing
     again = cli("apply", "--spec", spec, "--all", "--yes")
     assert again.exit_code == 0 and again.stdout.count("already applied") == 2
@@ -177,8 +177,8 @@ def test_db_init_apply_and_check_db_over_ipv6(cli: Cli, mariadb: MariaDB, mariad
     assert cli("apply", "--spec", spec, "--node", "1", "--yes").exit_code == 0
     r = cli("check", "--db", "--home", home, "--json")
     assert r.exit_code == 0, r.output
-    rows = {row["datasource"]: row for row in json.loads(r.stdout)["nodes"][0]["rows"]}
-    assert {rows[n]["result"] for n in ("REGISTRY_LOCAL1", "REGISTRY_DB", "WSO2_USER_DB", "WSO2_MB_STORE_DB")} == {
+    rows = {row["name"]: row for row in json.loads(r.stdout)["datasources"][0]["results"]}
+    assert {rows[n]["detail"] for n in ("REGISTRY_LOCAL1", "REGISTRY_DB", "WSO2_USER_DB", "WSO2_MB_STORE_DB")} == {
         "ok (SELECT 1)"}
     assert f"address=(protocol=tcp)(host=::1)(port={mariadb_v6.port})" in json.dumps(rows)
     assert PASSWORD not in r.output

@@ -15,7 +15,7 @@ from wso2patch.ops import ReplaceChildren, SetText
 from wso2patch.patchset import load_patch, load_patches
 
 VALUES = {"node.id": "2", "node.host": "10.0.0.2", "node.url_host": "10.0.0.2", "node.member_port": "4003",
-          "cluster.domain": "d"}
+          "cluster.domain": "d", "cluster.membership": "wka"}
 PEERS = [{"peer.id": "1", "peer.host": "10.0.0.1", "peer.url_host": "10.0.0.1", "peer.member_port": "4000"}]
 
 
@@ -27,8 +27,10 @@ def write(tmp_path: Path, body: str) -> Path:
 
 def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
     patches = load_patches()
-    assert [p.name for p in patches] == ["clustering", "wka-members", "host-names", "port-offset", "carbon-db-off",
-                                         "datasources", "mb-store", "registry-mounts", "user-store", "thrift-host"]
+    assert [p.name for p in patches] == ["clustering", "wka-members", "kubernetes-membership", "aws-membership",
+                                         "hazelcast-properties", "host-names", "port-offset", "proxy-ports",
+                                         "carbon-db-off", "datasources", "mb-store", "registry-mounts", "user-store",
+                                         "thrift-host"]
     assert all(p.description and "\n" not in p.description for p in patches)
     assert {p.name for p in patches if p.requires} == {"mb-store", "thrift-host"}
 
@@ -37,7 +39,7 @@ def test_members_render_one_per_peer_with_escaped_values() -> None:
     (wka,) = [p for p in load_patches() if p.name == "wka-members"]
     steps = wka.render(VALUES, [*PEERS, {"peer.id": "3", "peer.host": "a&b", "peer.url_host": "a&b",
                                                 "peer.member_port": "4005"}])
-    op = steps[-1].op
+    (op,) = [s.op for s in steps if s.kind == "replace_children"]
     assert isinstance(op, ReplaceChildren)
     assert [(m.findtext("hostName"), m.findtext("port")) for m in op.children] == [("10.0.0.1", "4000"),
                                                                                   ("a&b", "4005")]
@@ -70,14 +72,23 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
     for name in ("check_op", "template", "element", "xpath", "rel_path", "text"):
         monkeypatch.setattr(patchcheck, name, refuse)
     monkeypatch.setattr(etree, "XPath", refuse)
-    values = dict.fromkeys(variables.KNOWN, "v")
-    steps = [s for p in patches for s in p.render(values, PEERS)]
-    assert len(steps) == sum(len(p.ops) for p in patches) and all(s.op is not None for s in steps)
+    rendered: set[tuple[str, int]] = set()
+    rows = {t: [{"item.key": "k", "item.value": "v"}] for t in variables.TABLES}  # one row: one step per op
+    # every op runs under one of these: all names set (the other schemes, an embedded local), or only the
+    # names always set (what `unless` guards), each membership scheme in turn
+    for names, extra in ((variables.KNOWN, {"cluster.membership": "kubernetes", "db.local": "embedded"}),
+                         (variables.NODE, {"cluster.membership": "aws", "db.local": "mysql"}),
+                         (variables.NODE, {"cluster.membership": "wka", "db.local": "mysql"})):
+        values = {**dict.fromkeys(names, "v"), **extra}
+        steps = [(p.name, i, s) for p in patches for i, s in enumerate(p.render(values, PEERS, rows))]
+        assert all((s.op is None) == (s.skipped is not None) for _, _, s in steps)
+        rendered |= {(name, i) for name, i, s in steps if s.op is not None}
+    assert rendered == {(p.name, i) for p in patches for i in range(len(p.ops))}
 
 
 def test_every_xpath_of_the_shipped_set_is_compiled_at_load() -> None:
     for p in load_patches():
-        for op in p.ops:
+        for op in [op for op in p.ops if op.prop_key is None]:  # a property op has no XPath
             exprs = {k: v for k, v in op.fields.items() if k in ("xpath", "parent", "select", "after", "key")}
             assert set(op.xpaths) == set(exprs) and exprs, (p.name, op.number)
             assert all(isinstance(x, etree.XPath) for x in op.xpaths.values())
@@ -96,7 +107,7 @@ def test_lines_are_found_past_multi_line_strings_and_for_inline_ops(tmp_path: Pa
     shipped = (load_patches()[0].path.parent / "40-registry-mounts.toml").read_text(encoding="utf-8")
     broken = shipped.replace('key = "@path"', 'key = "@path]"', 2).replace('key = "@path]"', 'key = "@path"', 1)
     line = broken.splitlines().index('key = "@path]"') + 1
-    with pytest.raises(PatchError, match=rf"40-registry-mounts.toml:{line}: \[\[op\]\] #4 key 'key': invalid XPath"):
+    with pytest.raises(PatchError, match=rf"40-registry-mounts.toml:{line}: \[\[op\]\] #6 key 'key': invalid XPath"):
         load_patch(write(tmp_path, broken).rename(tmp_path / "40-registry-mounts.toml"))
     inline = 'description = "d"\nfile = "f.xml"\nop = [\n  {kind = "set_text", xpath = "/a", value = 1},\n]\n'
     with pytest.raises(PatchError, match=r"90-test.toml:3: \[\[op\]\] #1 key 'value': must be a string"):

@@ -83,13 +83,13 @@ def test_history_and_rollback_to_an_older_apply(cluster: Cluster, cli: Cli) -> N
     second = cli("apply", "--spec", spec, "--node", "2", "--yes")
     assert second.exit_code == 0 and "<Offset>5</Offset>" in second.stdout
     doc = json.loads(cli("history", "--home", h2, "--json").stdout)
-    rows = doc["nodes"][0]["rows"]
-    assert [r["state"] for r in rows] == ["committed", "committed"] and rows[1]["patches"] != ""
-    assert all(len(r["spec sha256"]) == 12 for r in rows) and rows[0]["spec sha256"] != rows[1]["spec sha256"]
+    rows = doc["transactions"]
+    assert [r["state"] for r in rows] == ["committed", "committed"] and rows[1]["patches"] != []
+    assert all(len(r["spec_sha256"]) == 64 for r in rows) and rows[0]["spec_sha256"] != rows[1]["spec_sha256"]
     back = cli("rollback", "--home", h2, "--to", rows[0]["id"], "--yes")
     assert back.exit_code == 0, back.output
     assert config(h2) == stock
-    states = [r["state"] for r in json.loads(cli("history", "--home", h2, "--json").stdout)["nodes"][0]["rows"]]
+    states = [r["state"] for r in json.loads(cli("history", "--home", h2, "--json").stdout)["transactions"]]
     assert states == ["rolled_back", "rolled_back"]
 
 
@@ -97,14 +97,37 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     fresh = cli("status", "--spec", spec, "--node", "2", "--json")
     assert fresh.exit_code == 1
-    assert {r["node 2"] for r in json.loads(fresh.stdout)["nodes"][0]["rows"]} == {"pending"}
+    fresh_states = {p["name"]: p["state"] for p in json.loads(fresh.stdout)["nodes"][0]["patches"]}
+    assert fresh_states.pop("hazelcast-properties") == "not applicable"  # the spec has no [cluster.hazelcast]
+    # the other membership schemes' patches hold already (none of their parameters is there); no proxy ports asked
+    assert fresh_states.pop("kubernetes-membership") == fresh_states.pop("aws-membership") == "applied"
+    assert fresh_states.pop("proxy-ports") == "not applicable"
+    assert set(fresh_states.values()) == {"pending"}
     assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
     assert cli("status", "--spec", spec, "--home", h2).exit_code == 0  # the node comes from the journal
     carbon = h2 / CARBON
     carbon.write_bytes(carbon.read_bytes().replace(b"<Offset>3</Offset>", b"<Offset>9</Offset>"))
     drift = json.loads(cli("status", "--spec", spec, "--node", "2", "--json").stdout)
-    states = {r["patch"]: r["node 2"] for r in drift["nodes"][0]["rows"]}
+    states = {p["name"]: p["state"] for p in drift["nodes"][0]["patches"]}
     assert states["port-offset"] == "drifted" and states["host-names"] == "applied"
+
+
+def test_status_tells_a_changed_spec_from_a_hand_edit(cluster: Cluster, cli: Cli) -> None:
+    """A file as wso2patch wrote it, with new values in the spec, is outdated; a hand edit is drifted."""
+    spec, _, h2 = cluster(FIXTURES / "mb-home")
+    assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
+    spec.write_text(spec.read_text().replace("offset = 3", "offset = 5"))
+    r = cli("status", "--spec", spec, "--node", "2", "--json")
+    states = {p["name"]: p["state"] for p in json.loads(r.stdout)["nodes"][0]["patches"]}
+    assert r.exit_code == 1
+    assert states["port-offset"] == "outdated" and states["wka-members"] == "outdated"  # member port 4005
+    assert states["host-names"] == "applied"
+    assert "outdated" in cli("status", "--spec", spec, "--node", "2").stdout
+    carbon = h2 / CARBON  # now a hand edit in the same file: drifted wins
+    carbon.write_bytes(carbon.read_bytes().replace(b"<!--HostName>", b"<!-- HostName>", 1))
+    states = {p["name"]: p["state"] for p in
+              json.loads(cli("status", "--spec", spec, "--node", "2", "--json").stdout)["nodes"][0]["patches"]}
+    assert states["port-offset"] == "drifted" and states["wka-members"] == "outdated"
 
 
 def test_status_marks_mb_only_patches_not_applicable_on_carbon(tmp_path: Path, cli: Cli) -> None:
@@ -113,8 +136,8 @@ def test_status_marks_mb_only_patches_not_applicable_on_carbon(tmp_path: Path, c
     h1 = copy_tree(FIXTURES / "carbon-home", tmp_path / "c1")
     spec = tmp_path / "wso2patch.toml"
     spec.write_text(SPEC.format(home1=h1, home2=h1.parent / "absent"))
-    rows = json.loads(cli("status", "--spec", spec, "--node", "1", "--json").stdout)["nodes"][0]["rows"]
-    states = {r["patch"]: r["node 1"] for r in rows}
+    states = {p["name"]: p["state"] for p in json.loads(cli("status", "--spec", spec, "--node", "1", "--json").stdout)
+              ["nodes"][0]["patches"]}
     assert states["mb-store"] == states["thrift-host"] == "not applicable"
 
 
@@ -178,7 +201,7 @@ def test_a_double_fault_is_left_to_recover(cluster: Cluster, cli: Cli, monkeypat
 
     monkeypatch.setattr(jr, "atomic_write", failing)
     r = cli("apply", "--spec", spec, "--node", "2", "--yes")
-    assert r.exit_code == 9 and "wso2patch recover" in r.stderr
+    assert r.exit_code == 14 and "wso2patch recover" in r.stderr  # not 9: 9 means every file as it was
     assert cli("diff", "--spec", spec, "--node", "2").exit_code == 13
     failing_now["on"] = False
     rec = cli("recover", "--home", h2)
@@ -259,7 +282,7 @@ def failing_on(name: str, monkeypatch: pytest.MonkeyPatch, *, put_back_too: byte
 
 
 def history_states(cli: Cli, home: Path) -> list[str]:
-    return [r["state"] for r in json.loads(cli("history", "--home", home, "--json").stdout)["nodes"][0]["rows"]]
+    return [t["state"] for t in json.loads(cli("history", "--home", home, "--json").stdout)["transactions"]]
 
 
 def test_a_rollback_that_fails_with_every_file_put_back_leaves_the_apply_standing(
@@ -289,11 +312,11 @@ def test_a_rollback_whose_put_back_fails_too_is_left_to_recover(cluster: Cluster
     with monkeypatch.context() as mp:
         failing_on("registry.xml", mp, put_back_too=broker)
         r = cli("rollback", "--home", h2, "--yes")
-    assert r.exit_code == 9 and "wso2patch recover" in r.stderr
+    assert r.exit_code == 14 and "wso2patch recover" in r.stderr  # put back failed too: its own code
     assert history_states(cli, h2) == ["rolling_back"]
     assert cli("diff", "--spec", spec, "--node", "2").exit_code == 13
     rec = cli("recover", "--home", h2)
-    assert rec.exit_code == 0 and "rollback completed" in rec.stdout
+    assert rec.exit_code == 0 and "interrupted rollback" in rec.stdout and "completed" in rec.stdout
     assert config(h2) == stock and history_states(cli, h2) == ["rolled_back"]
 
 

@@ -119,6 +119,14 @@ def test_example_values_node2(tmp_path: Path) -> None:
         "db.url.registry": "jdbc:mysql://localhost:3306/REGISTRY_DB?autoReconnect=true",
         "db.url.local": "jdbc:mysql://localhost:3306/REGISTRY_LOCAL2?autoReconnect=true",
         "db.url.mb_store": "jdbc:mysql://localhost:3306/WSO2_MB_STORE_DB?autoReconnect=true",
+        **{f"db.{what}.{kind}": value for kind in ("user", "registry", "local", "mb_store")
+           for what, value in (("username", "regadmin"), ("password", "regadmin"))},
+        "db.local": "mysql",
+        "node.hostname": "10.100.7.118",
+        "node.mgt_hostname": "10.100.7.118",
+        "cluster.membership": "wka",
+        "registry.config_path": "/_system/config",
+        "registry.governance_path": "/_system/governance",
     }
 
 

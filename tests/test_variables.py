@@ -16,13 +16,27 @@ def test_the_database_kinds_are_the_specs() -> None:
     assert set(variables.DB_KINDS) == set(DEFAULT_NAMES)
 
 
-def test_a_full_spec_produces_exactly_the_known_names(tmp_path: Path) -> None:
-    path = tmp_path / "wso2patch.toml"
-    path.write_text(SPEC.format(home1=tmp_path / "a", home2=tmp_path / "b"), encoding="utf-8")
-    spec = load_spec(path)
-    for node in spec.nodes:
-        assert set(spec.values(node.id)) == variables.KNOWN  # domain and options set: every name, no other
-        assert all(set(row) == variables.PEER for row in spec.peer_values(node.id))
+def test_full_specs_produce_exactly_the_known_names(tmp_path: Path) -> None:
+    """The contract's spec sets domain and options; the rest of the optional names comes from the keys of issue 10
+    (kubernetes and aws exclude each other: two specs between them set every name)."""
+    base = SPEC.format(home1=tmp_path / "a", home2=tmp_path / "b")
+    extras = ('[cluster.proxy_ports]\nhttp = 80\nhttps = 443\n[database.governance]\nhost = "gov"\n',
+              '[cluster.kubernetes]\nnamespace = "ns"\nservices = ["mb"]\nmaster = "https://k8s"\n'
+              'skip_ssl_verification = true\nuse_dns = false\n')
+    aws = ('[cluster.aws]\naccess_key = "AKIAIOSFODNN7EXAMPLE"\nsecret_key = "s"\nsecurity_group = "g"\n'
+           'region = "us-east-1"\ntag_key = "k"\ntag_value = "v"\n')
+    seen: set[str] = set()
+    for scheme, extra in (("kubernetes", "".join(extras)), ("aws", aws)):
+        path = tmp_path / f"{scheme}.toml"
+        path.write_text(base.replace("[cluster]\n", f'[cluster]\nmembership = "{scheme}"\n')
+                        .replace("[database.names]\n", '[database.names]\ngovernance = "GOV"\n') + extra,
+                        encoding="utf-8")
+        spec = load_spec(path)
+        for node in spec.nodes:
+            assert set(spec.values(node.id)) <= variables.KNOWN
+            seen |= set(spec.values(node.id))
+            assert all(set(row) == variables.PEER for row in spec.peer_values(node.id))
+    assert seen == variables.KNOWN
 
 
 def test_a_minimal_spec_leaves_out_only_the_optional_names(tmp_path: Path) -> None:

@@ -1,21 +1,33 @@
-"""The command line: parse options, call the core, render the result, map errors to exit codes."""
+"""The command line: parse options, call the command (wso2patch.commands), render its result (render.py), map errors
+to exit codes. diff and apply still print through report.Report as they go."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__
-from wso2patch.errors import DatabaseError, InternalError, RefusedError, Wso2PatchError
+from wso2patch import __version__, interrupt
+from wso2patch.errors import (
+    ConfigError,
+    ExitCode,
+    InternalError,
+    RefusedError,
+    SignalError,
+    UsageError,
+    WriteError,
+    Wso2PatchError,
+)
 
 if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
-    from wso2patch.plan import Plan
+    from wso2patch.commands import Block, Progress, Result
     from wso2patch.report import Report
     from wso2patch.spec import Spec
 
@@ -23,7 +35,10 @@ if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays o
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 _CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+_CONSOLE = False  # set by main(): running as the console script, not in-process (tests)
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Cluster WSO2 Carbon 4.4.x / MB homes from one spec: byte-careful, idempotent XML patches.")
 
 SpecOpt = Annotated[Path | None, typer.Option("--spec", help="cluster spec [default: $WSO2PATCH_SPEC or "
@@ -32,41 +47,140 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="product home [defa
                                               show_default=False)]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="write without asking")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but warnings and errors: the exit code "
+                                        "tells the outcome (a question asked on a terminal still shows what it "
+                                        "asks about; no effect on --json)")]
 SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print passwords instead of ********")]
 DriverOpt = Annotated[Path | None, typer.Option("--jdbc-driver", help="a MySQL Connector/J jar to copy into "
                                                 "repository/components/lib", show_default=False)]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
+ReassignOpt = Annotated[bool, typer.Option("--reassign", help="patch a home last patched as another node, retiring "
+                                           "what that node added (its REGISTRY_LOCAL<id>)")]
 
 
-def _report(command: str, json_: bool, *, reveal: bool = False) -> Report:
+def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = False) -> Report:
     from wso2patch.report import Report
 
-    return Report(command, json_, reveal=reveal)
+    return Report(command, json_, reveal=reveal, quiet=quiet)
 
 
-def _run(report: Report, body: Callable[[], int]) -> NoReturn:
-    """Run a command body; every error becomes one line and its documented exit code."""
+def _call(report: Report, command: Callable[[], Result], *, writes: bool = False,
+          done: Sequence[object] = ()) -> NoReturn:
+    """The options are parsed: call the command, render its result, exit with its code (or an error's). `done`: the
+    nodes a command settled before an error ended it, for the error document."""
+
+    def body() -> int:
+        from wso2patch import render
+
+        try:
+            result = command()
+        except UsageError as e:  # one the core found: a usage error here too (exit 2, one line)
+            raise typer.BadParameter(str(e), param_hint=e.option) from None
+        except BaseException:
+            report.nodes = [render.plain(n, report.clean, report.clean_diff) for n in done]
+            raise
+        return render.emit(report, result, quiet=report.quiet)
+
+    _run(report, body, writes=writes)
+
+
+class _Ui:
+    """The commands' Ui over this terminal: --yes, --json and --quiet decide what is shown and whether to ask."""
+
+    def __init__(self, report: Report, yes: bool, *, pager: bool = False) -> None:
+        self.report, self.yes, self.pager = report, yes, pager
+
+    def confirm(self, preview: Result, question: str, review: str) -> None:
+        self.show(preview)
+        _confirm(self.report, self.yes, question, review)
+
+    def show(self, preview: Result) -> None:
+        from wso2patch import render
+        from wso2patch.commands import Line
+
+        if not self.report.json_mode:  # warnings even with --quiet: a problem to see before answering
+            render.show(self.report, [Line(f"warning: {w}", "yellow", stderr=True) for w in preview.warnings])
+        if self.pager and self.asks() and self.report.out.is_terminal:
+            _paged(self.report, preview.human())
+        elif not self.report.json_mode and (not self.report.quiet or self.asks()):
+            render.show(self.report, preview.human())
+
+    def asks(self) -> bool:
+        return _asks(self.yes, self.report.json_mode)
+
+    def progress(self) -> AbstractContextManager[Progress]:
+        return self.report.progress()
+
+
+def _paged(report: Report, blocks: list[Block]) -> None:
+    """What is asked about, through a pager when it does not fit the terminal (pager.py)."""
+    from wso2patch import pager, render
+
+    with report.out.capture() as captured:
+        render.show(report, blocks)
+    text = captured.get()
+    command = pager.pager_command(os.environ, rows=pager.terminal_rows(sys.stdout.fileno()),
+                                  lines=text.count("\n"))
+    if command is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        pager.page(command, text)
+
+
+def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
+    """Run a command body; every error becomes one line and its documented exit code. A command that `writes`
+    turns SIGINT, SIGTERM and SIGHUP into one line too, after finishing or undoing its transaction (interrupt.py)."""
     try:
-        code = body()
+        with interrupt.handled() if writes else interrupt.defaults():
+            interrupt.check()  # a signal while the command loaded: nothing was written
+            code = body()
     except Wso2PatchError as e:
         code = report.error(e)
+    except interrupt.Interrupt as sig:  # at a safe point outside a transaction: nothing was being written
+        code = report.error(SignalError(interrupt.line(sig, interrupt.completed()), signum=sig.signum))
     except KeyboardInterrupt:
         print("wso2patch: interrupted", file=sys.stderr)
         code = 130
     except _USAGE_ERROR:
         raise  # a usage error found inside a command is still exit 2, one line (main)
+    except BrokenPipeError:  # the reader left (| head, a pager quit): stop quietly, as git log | head does
+        code = _reader_gone()
+    except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
+        kind = WriteError if writes else ConfigError
+        code = report.error(kind(f"{e.strerror or e}", where=e.filename,
+                                 hint="nothing was changed; fix the cause and rerun"))
     except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
         if os.environ.get("WSO2PATCH_DEBUG"):
             raise
         code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
+    if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
+        interrupt.ignore_from_now()
     raise typer.Exit(code)
+
+
+def _reader_gone() -> int:
+    """stdout's reader has gone: say nothing (there is no one to tell), point stdout at /dev/null so that the final
+    flush cannot fail again, and exit 141 as a process that SIGPIPE ended (whatever was written stays written)."""
+    if _CONSOLE:
+        with suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return ExitCode.PIPE
 
 
 def _load(report: Report, spec: Path | None) -> Spec:
     from wso2patch.spec import find_spec, load_spec
+    from wso2patch.workflow import use_spec
 
     del report  # masking is by position (wso2patch.secrets): the spec's password needs no registering
-    return load_spec(find_spec(spec))
+    s = load_spec(find_spec(spec))
+    use_spec(s)  # the files its site patches write may be in a home's journal
+    return s
+
+
+def _asks(yes: bool, json_: bool) -> bool:
+    """Whether a command that writes will ask first: then --quiet still shows what it asks about."""
+    return not yes and not json_ and sys.stdin.isatty()
 
 
 def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
@@ -75,7 +189,15 @@ def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
     if report.json_mode or not sys.stdin.isatty():
         raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
                            hint=f"{review}, then rerun with --yes")
-    if not typer.confirm(question):
+    try:
+        with interrupt.interruptible():
+            answer = typer.confirm(question)
+    except (typer.Abort, interrupt.Interrupt) as e:  # click turns end of input (and Ctrl-C) into Abort
+        print(file=sys.stderr)  # the error line starts on a line of its own, not after the question
+        if isinstance(e, interrupt.Interrupt):
+            raise
+        raise SignalError("interrupted; nothing was written", signum=signal.SIGINT) from None
+    if not answer:
         raise RefusedError("not confirmed; nothing was written")
 
 
@@ -86,7 +208,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+def _root(version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                                 help="print the version and exit")] = False) -> None:
     """Typical use: wso2patch diff; wso2patch apply --node 2; wso2patch rollback --node 2."""
 
@@ -94,150 +216,75 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 @app.command()
 def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] = Path("wso2patch.toml"),
          force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
-         json_: JsonOpt = False) -> None:
+         json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Write a commented starter spec (two nodes on one host, one MySQL server)."""
-    report = _report("init", json_)
+    from wso2patch.commands.init import init as run
 
-    def body() -> int:
-        if path.exists() and not force:
-            raise RefusedError("already exists; nothing was written", where=path,
-                               hint="edit it, or rerun with --force to overwrite it")
-        path.write_text((Path(__file__).parent / "starter.toml").read_text(encoding="utf-8"), encoding="utf-8")
-        report.say(f"wrote {path}: edit hosts, offsets, homes and the database, then run 'wso2patch diff'")
-        report.status = "written"
-        report.nodes.append({"spec": str(path)})
-        report.emit()
-        return 0
-
-    _run(report, body)
+    report = _report("init", json_, quiet=quiet)
+    _call(report, lambda: run(path, force=force))
 
 
 @app.command()
-def patches(json_: JsonOpt = False) -> None:
-    """List the patch set, one line per patch."""
-    from wso2patch.patchset import load_patches
+def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
+    from wso2patch.commands.patches import patches as run
+    from wso2patch.spec import find_spec
 
-    report = _report("patches", json_)
-
-    def body() -> int:
-        report.patches(load_patches())
-        report.emit()
-        return 0
-
-    _run(report, body)
+    report = _report("patches", json_, quiet=quiet)
+    found = spec is not None or find_spec(None).is_file()  # a spec given or found: its site patches too
+    _call(report, lambda: run(_load(report, spec) if found else None))
 
 
 @app.command()
-def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node whose home "
-                                                  "exists here]", show_default=False)] = None,
+def diff(node: Annotated[int | None, typer.Option("--node", help="node id [default: every node of the spec; those "
+                                                  "whose home is not here are listed]", show_default=False)] = None,
          home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False, jdbc_driver: DriverOpt = None,
-         show_secrets: SecretsOpt = False) -> None:
-    """Dry run: show exactly the bytes apply would write. Exit 0 when nothing would change, 1 when changes are
-    pending."""
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import diff_targets, plan_node, require_finished
+         show_secrets: SecretsOpt = False, quiet: QuietOpt = False, reassign: ReassignOpt = False) -> None:
+    """Dry run: show exactly the bytes apply would write (several nodes: each diff under a '# node N (home)' line).
+    Exit 0 when nothing would change, 1 when changes are pending."""
+    from wso2patch.commands.diff import diff as run
 
-    report = _report("diff", json_, reveal=show_secrets)
+    report = _report("diff", json_, reveal=show_secrets, quiet=quiet)
     if home is not None and node is None:
         raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
-
-    def body() -> int:
-        s = _load(report, spec)
-        for node_id, node_home in diff_targets(s, node, home):
-            check_home(node_home)
-            require_finished(node_home)
-            plan = plan_node(s, node_id, node_home, jdbc_driver=jdbc_driver)
-            _warn_links(report, plan)
-            report.show_diff(plan)
-            names = ", ".join(f.rel for f in plan.changed)
-            report.node(plan, "pending" if plan.pending else "clean")
-            report.say(f"node {node_id} ({node_home}): " + (f"{len(plan.changed)} file(s) would change: {names}"
-                       if plan.pending else "nothing to change"), stderr=True)
-        pending = any(n["status"] == "pending" for n in report.nodes)
-        report.status, report.exit_code = ("pending", 1) if pending else ("clean", 0)
-        report.emit()
-        return report.exit_code
-
-    _run(report, body)
-
-
-def _warn_links(report: Report, plan: Plan) -> None:
-    for warning in plan.warnings:
-        report.warn(f"node {plan.node} ({plan.home}): {warning}")
-
-
-def _apply_one(report: Report, s: Spec, node: int, node_home: Path, yes: bool, jdbc_driver: Path | None) -> str:
-    """Patch one node's home; returns "applied" or "already" (what was done is reported as it goes)."""
-    from wso2patch.journal import STATE_DIR
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import commit_plan, journal_of, plan_node, writing
-
-    check_home(node_home)
-
-    def already(plan: Plan) -> str:
-        report.node(plan, "already")
-        report.say(f"node {node} ({node_home}): already applied, nothing to write ({len(plan.files)} files "
-                   "checked)", style="green")
-        return "already"
-
-    plan: Plan | None = None
-    if not journal_of(node_home).unfinished():  # a first look without the lock: an apply with nothing to do
-        plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
-        if not plan.pending:
-            return already(plan)
-        if not yes and (report.json_mode or not sys.stdin.isatty()):
-            _warn_links(report, plan)
-            report.show_diff(plan)
-            _confirm(report, yes, "", "review with 'wso2patch diff'")  # refuses before taking the lock
-    with writing(node_home) as recovered:
-        for old in recovered:
-            report.say(f"recovered interrupted transaction {old.id}: {old.state}", style="yellow")
-        if plan is None or recovered:  # else the first look stands: commit refuses files changed since
-            plan = plan_node(s, node, node_home, jdbc_driver=jdbc_driver)
-        if not plan.pending:
-            return already(plan)
-        _warn_links(report, plan)
-        report.show_diff(plan)
-        count = len(plan.changed) + len(plan.copied)
-        _confirm(report, yes, f"Write {count} file(s) in {node_home}?", "review with 'wso2patch diff'")
-        tx = commit_plan(plan, s)
-    report.node(plan, "applied", tx)
-    report.say(f"node {node} ({node_home}): wrote {count} file(s); backups in {node_home / STATE_DIR}; "
-               f"undo with: wso2patch rollback --home {node_home}", style="green")
-    return "applied"
+    _call(report, lambda: run(_load(report, spec), node=node, home=home, jdbc_driver=jdbc_driver, reassign=reassign))
 
 
 @app.command()
 def apply(node: NodeOpt = None,
           all_nodes: Annotated[bool, typer.Option("--all", help="every node of the spec whose home is on this "
-                                                  "machine")] = False,
+                                                  "machine, one transaction each; goes on past a node that fails "
+                                                  "and exits with the first failure's code")] = False,
           home: HomeOpt = None, spec: SpecOpt = None, yes: YesOpt = False, json_: JsonOpt = False,
-          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False) -> None:
+          jdbc_driver: DriverOpt = None, show_secrets: SecretsOpt = False, quiet: QuietOpt = False,
+          no_pager: Annotated[bool, typer.Option("--no-pager", help="print the diff before the question even when "
+                                                 "it does not fit the terminal [default: through $PAGER, else less "
+                                                 "-R]")] = False, reassign: ReassignOpt = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
-    from wso2patch.workflow import diff_targets, home_for
+    from wso2patch.commands.apply import apply as run
+    from wso2patch.commands.nodes import NodeOutcome
 
-    report = _report("apply", json_, reveal=show_secrets)
+    report = _report("apply", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
     if (node is None) == (not all_nodes):
         raise typer.BadParameter("give --node ID or --all", param_hint="--node / --all")
     if all_nodes and home is not None:
         raise typer.BadParameter("--all takes every node's home from the spec", param_hint="--home")
+    done: list[NodeOutcome] = []
 
-    def body() -> int:
-        s = _load(report, spec)
-        targets = diff_targets(s, None, None) if all_nodes else [(node or 0, home_for(s, node or 0, home))]
-        s.node(targets[0][0])
-        results = [_apply_one(report, s, node_id, node_home, yes, jdbc_driver) for node_id, node_home in targets]
-        report.status = "applied" if "applied" in results else "already"
-        report.emit()
-        return 0
+    def command() -> Result:
+        ui = _Ui(report, yes, pager=not no_pager)
+        result = run(_load(report, spec), ui, node=node, home=home, yes=yes, jdbc_driver=jdbc_driver, done=done,
+                     reassign=reassign)
+        return result if report.json_mode else replace(result, warnings=[])  # shown before each question
 
-    _run(report, body)
+    _call(report, command, writes=True, done=done)
 
 
 def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
-    from wso2patch.workflow import home_for
+    from wso2patch.workflow import home_for, use_spec
 
-    if home is not None:
+    if home is not None:  # the journal may name files the site patches of --spec (or ./wso2patch.toml) wrote
+        use_spec(_load(report, spec) if spec is not None else None)
         return home
     if node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
@@ -251,134 +298,50 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
                                                     show_default=False)] = None,
              force: Annotated[bool, typer.Option("--force", help="overwrite files edited by hand since the "
                                                  "apply (their edited versions are kept in the backups)")] = False,
-             json_: JsonOpt = False, show_secrets: SecretsOpt = False) -> None:
+             json_: JsonOpt = False, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
-    from wso2patch import txn
-    from wso2patch.workflow import drift_diffs, journal_of, managed, writing
+    from wso2patch.commands.rollback import rollback as run
 
-    report = _report("rollback", json_, reveal=show_secrets)
+    report = _report("rollback", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-
-    def body() -> int:
-        target = _target(report, home, node, spec)
-        with writing(target):
-            live = [t for t in journal_of(target).load() if t.state == "committed"]
-            if not live:
-                report.status = "nothing"
-                report.say(f"{target}: nothing to roll back", style="green")
-                report.emit()
-                return 0
-            ids = [t.id for t in live]
-            if to is not None and to not in ids:
-                raise typer.BadParameter(f"no applied transaction {to} in {target}; see 'wso2patch history'",
-                                         param_hint="--to")
-            undo = live[ids.index(to):] if to is not None else live[-1:]
-            for hand in drift_diffs(target, undo):
-                report.show_text_diff(hand)
-            files = ", ".join(sorted({f.path for t in undo for f in t.files}))
-            _confirm(report, yes, f"Restore {files} in {target} to before apply {undo[0].id}?",
-                     f"it would restore {files}")
-            done = txn.rollback(target, managed=managed, to=to, force=force)
-        report.status = "rolled_back"
-        report.nodes.append({"home": str(target), "status": "rolled_back", "transactions": [asdict(t) for t in done]})
-        report.say(f"{target}: restored {files} (apply {', '.join(t.id for t in done)})", style="green")
-        report.emit()
-        return 0
-
-    _run(report, body)
+    _call(report, lambda: run(_target(report, home, node, spec), _Ui(report, yes), to=to, force=force), writes=True)
 
 
 @app.command()
-def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
+            quiet: QuietOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    from wso2patch.workflow import writing
+    from wso2patch.commands.rollback import recover as run
 
-    report = _report("recover", json_)
+    report = _report("recover", json_, quiet=quiet)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-
-    def body() -> int:
-        target = _target(report, home, node, spec)
-        with writing(target) as done:
-            pass
-        report.nodes.append({"home": str(target), "recovered": [asdict(t) for t in done]})
-        report.status = "recovered" if done else "nothing"
-        meaning = {"committed": "its files were all written: finished", "recovered": "undone: files as before it",
-                   "rolled_back": "rollback completed"}
-        for t in done:
-            report.say(f"{target}: transaction {t.id}: {meaning.get(t.state, t.state)}", style="yellow")
-        if not done:
-            report.say(f"{target}: nothing to recover", style="green")
-        report.emit()
-        return 0
-
-    _run(report, body)
+    _call(report, lambda: run(_target(report, home, node, spec)), writes=True)
 
 
 @app.command()
-def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
+            quiet: QuietOpt = False) -> None:
     """List the applies and rollbacks recorded in a home, oldest first."""
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import journal_of
+    from wso2patch.commands.history import history as run
 
-    report = _report("history", json_)
+    report = _report("history", json_, quiet=quiet)
     if home is None and node is None:
         raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-
-    def body() -> int:
-        target = _target(report, home, node, spec)
-        check_home(target)
-        rows = [[t.id, t.time, str(t.node or ""), t.state, str(len(t.files)), ",".join(t.patches),
-                 (t.spec_sha256 or "")[:12]] for t in journal_of(target).load()]
-        report.table(str(target), ["id", "time", "node", "state", "files", "patches", "spec sha256"], rows,
-                     ["" for _ in rows])
-        report.emit()
-        return 0
-
-    _run(report, body)
+    _call(report, lambda: run(_target(report, home, node, spec)))
 
 
 @app.command()
-def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False) -> None:
+def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
+           quiet: QuietOpt = False) -> None:
     """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
     of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
-    from wso2patch.patchset import load_patches
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import diff_targets, home_for, journal_of, patch_status, plan_node, require_finished
+    from wso2patch.commands.status import status as run
 
-    report = _report("status", json_)
-
-    def body() -> int:
-        s = _load(report, spec)
-        if home is not None:
-            history = journal_of(home).load()
-            node_id = node if node is not None else next((t.node for t in reversed(history) if t.node), None)
-            if node_id is None:
-                raise typer.BadParameter("this home has no apply recorded: which node is it?", param_hint="--node")
-            targets = [(node_id, home)]
-        else:
-            targets = [(n, h) for n, h in diff_targets(s, None, None) if node is None or n == node] or \
-                [(node or 0, home_for(s, node or 0, None))]
-        columns: dict[int, dict[str, str]] = {}
-        for node_id, node_home in targets:
-            check_home(node_home)
-            require_finished(node_home)
-            columns[node_id] = patch_status(plan_node(s, node_id, node_home), journal_of(node_home).load())
-        patches = [p.name for p in load_patches()]
-        styles = {"applied": "green", "pending": "yellow", "drifted": "red", "not applicable": "dim"}
-        worst = {p: next((st for st in ("drifted", "pending") if any(c.get(p) == st for c in columns.values())),
-                         "applied") for p in patches}
-        report.table("status", ["patch", *[f"node {n}" for n in columns]],
-                     [[p, *[c.get(p, "-") for c in columns.values()]] for p in patches],
-                     [styles[worst[p]] for p in patches])
-        done = all(st in ("applied", "not applicable") for c in columns.values() for st in c.values())
-        report.status, report.exit_code = ("applied", 0) if done else ("pending", 1)
-        report.emit()
-        return report.exit_code
-
-    _run(report, body)
+    report = _report("status", json_, quiet=quiet)
+    _call(report, lambda: run(_load(report, spec), node=node, home=home))
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The cluster's MySQL databases: print the SQL, or provision them.")
@@ -388,25 +351,16 @@ app.add_typer(db_app, name="db")
 @db_app.command("sql")
 def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
            server: Annotated[str, typer.Option("--server", help="mysql8, mysql5.7 or mariadb")] = "mysql8",
-           show_secrets: SecretsOpt = False, json_: JsonOpt = False) -> None:
+           show_secrets: SecretsOpt = False, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Print the SQL that provisions the databases, the application user and the schemas (writes nothing)."""
-    from wso2patch.dbplan import FLAVOURS, render_sql  # the db modules load only for the db commands
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import first_home
+    from wso2patch.commands.db import sql  # the db modules load only for the db commands
+    from wso2patch.dbplan import FLAVOURS
 
-    report = _report("db sql", json_, reveal=show_secrets)
-    if server not in FLAVOURS:
+    report = _report("db sql", json_, reveal=show_secrets, quiet=quiet)
+    flavour = next((f for f in FLAVOURS if f == server), None)
+    if flavour is None:
         raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
-
-    def body() -> int:
-        s = _load(report, spec)
-        target = first_home(s, home)
-        check_home(target)
-        report.text(render_sql(s, target, server, show_secrets=show_secrets))
-        report.emit()
-        return 0
-
-    _run(report, body)
+    _call(report, lambda: sql(_load(report, spec), home=home, flavour=flavour, show_secrets=show_secrets))
 
 
 @db_app.command("init")
@@ -416,52 +370,14 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
             admin_password_env: Annotated[str | None, typer.Option(
                 "--admin-password-env", help="environment variable holding the admin password [default: empty "
                 "password]", show_default=False)] = None,
-            yes: YesOpt = False, json_: JsonOpt = False) -> None:
+            yes: YesOpt = False, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Create what is missing on the MySQL server: databases, the application user, grants, and schemas
     (each loaded only into a database that lacks it; never drops anything)."""
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import first_home
+    from wso2patch.commands.db import provision
 
-    report = _report("db init", json_)
-
-    def body() -> int:
-        from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
-        from wso2patch.dbplan import targets
-        from wso2patch.dbserver import Endpoint, Server, flavour_of
-
-        s = _load(report, spec)
-        target = first_home(s, home)
-        check_home(target)
-        password = "" if admin_password_env is None else os.environ.get(admin_password_env)
-        if password is None:
-            raise DatabaseError(f"--admin-password-env names ${admin_password_env}, which is not set",
-                                hint=f"export {admin_password_env}=... and rerun")
-        admin = Endpoint(s.db.host, s.db.port, admin_user, password, "admin")
-        app_ep = Endpoint(s.db.host, s.db.port, s.db.username, s.db.password, "application")
-        with Server(admin) as server:
-            todo = dbinit.plan(server, s, targets(s, target, flavour_of(server.version())), app_ep)
-            actions = todo.actions()
-            report.nodes.append({"server": todo.version, "flavour": todo.flavour, "actions": actions,
-                                 "ready": todo.ready})
-            where = f"{s.db.host}:{s.db.port} ({todo.version})"
-            if not actions:
-                report.status = "already"
-                report.say(f"{where}: nothing to do: databases, user, grants and schemas are in place", style="green")
-                report.emit()
-                return 0
-            report.say(f"{where}: to do:")
-            for action in actions:
-                report.say(f"  - {action}")
-            _confirm(report, yes, f"Provision these on {s.db.host}:{s.db.port}?", "review with 'wso2patch db sql'")
-            with report.progress() as progress:
-                dbinit.run(server, s, todo, admin, app_ep, progress)
-        report.status = "applied"
-        report.say(f"{where}: done ({len(actions)} actions); check the nodes with 'wso2patch check --db'",
-                   style="green")
-        report.emit()
-        return 0
-
-    _run(report, body)
+    report = _report("db init", json_, quiet=quiet)
+    _call(report, lambda: provision(_load(report, spec), _Ui(report, yes), home=home, admin_user=admin_user,
+                                    admin_password_env=admin_password_env))
 
 
 @app.command()
@@ -470,117 +386,74 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
                                            "validationQuery")] = False,
           planned: Annotated[bool, typer.Option("--planned", help="check the files as apply would write them "
                                                 "(before anything is written)")] = False,
-          node: NodeOpt = None, home: HomeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
-          show_secrets: SecretsOpt = False) -> None:
-    """Check the cluster as a whole (WKA members, unique ports, member hosts, shared and local databases, JNDI
-    references, driver jar), and with --db every datasource against the live server. Exit 1 on an error."""
-    from wso2patch.driver import DRIVER_DIR, driver_jars
-    from wso2patch.plan import check_home
-    from wso2patch.spec import find_spec
-    from wso2patch.workflow import diff_targets, plan_node, require_finished
+          node: NodeOpt = None,
+          homes: Annotated[list[Path] | None, typer.Option("--home", help="product home [default: the node's home "
+                                                           "in the spec]; several, without a spec: check the cluster "
+                                                           "those homes form, from their files alone",
+                                                           show_default=False)] = None,
+          spec: SpecOpt = None, json_: JsonOpt = False, show_secrets: SecretsOpt = False,
+          quiet: QuietOpt = False) -> None:
+    """Check the cluster as a whole (membership, WKA members, ports, domain, host names, thrift host, databases by
+    role, registry mounts, JNDI references, driver jar), and with --db every datasource against the live server.
+    Exit 1 on an error."""
+    from wso2patch.commands.check import check as run
+    from wso2patch.commands.check import wants_spec
 
-    report = _report("check", json_, reveal=show_secrets)
-
-    def body() -> int:
-        from wso2patch.cluster import check_cluster
-        from wso2patch.effective import load
-
-        use_spec = spec is not None or home is None or find_spec(None).is_file()
-        s = _load(report, spec) if use_spec else None
-        if s is None:  # a lone home and no spec: what can be checked without one
-            homes: list[tuple[int | None, Path]] = [(node, home or Path("."))]
-        elif home is not None:
-            homes = [(node, home)]
-        else:
-            homes = [(n, h) for n, h in diff_targets(s, None, None) if node is None or n == node]
-        configs = {}
-        for node_id, node_home in homes:
-            check_home(node_home)
-            require_finished(node_home)
-            if s is not None and node_id is not None:
-                bytes_ = ({f.rel: f.new for f in plan_node(s, node_id, node_home).files} if planned else None)
-                configs[node_id] = load(node_home, bytes_)
-            elif not driver_jars(node_home):
-                report.warn(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
-                            "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
-        failed = False
-        if s is not None:
-            findings = check_cluster(s, configs)
-            styles = {"error": "red", "warning": "yellow", "ok": "green"}
-            report.table("cluster" + (" (as apply would write it)" if planned else ""),
-                         ["level", "rule", "node", "finding"],
-                         [[f.level, f.rule, str(f.node or "all"), f.message] for f in findings],
-                         [styles[f.level] for f in findings])
-            failed = any(f.level == "error" for f in findings)
-        if db:
-            from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
-            from wso2patch.datasources import mask_url, read_datasources
-
-            for node_id, node_home in homes:
-                results = [check_datasource(ds) for ds in read_datasources(node_home)]
-                rows = [[r.datasource.name, r.datasource.jndi, mask_url(r.datasource.url),
-                         r.detail if r.ok is not False else f"error: {r.detail}"] for r in results]
-                styles_db = ["green" if r.ok else "dim" if r.ok is None else "red" for r in results]
-                label = f"node {node_id} ({node_home})" if node_id is not None else str(node_home)
-                report.table(label, ["datasource", "JNDI name", "URL", "result"], rows, styles_db)
-                failed |= any(r.ok is False for r in results)
-        report.status, report.exit_code = ("failed", 1) if failed else ("ok", 0)
-        report.emit()
-        return report.exit_code
-
-    _run(report, body)
+    report = _report("check", json_, reveal=show_secrets, quiet=quiet)
+    first = homes[0] if homes else None
+    _call(report, lambda: run(_load(report, spec) if wants_spec(spec, first) else None, node=node, home=homes,
+                              planned=planned, db=db))
 
 
 @app.command()
 def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
             home_b: Annotated[Path, typer.Argument(help="the other product home")],
-            json_: JsonOpt = False) -> None:
+            json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Compare two homes' effective configuration: differences a cluster expects (host, port offset, member port,
     local registry database) apart from unexpected ones. Exit 1 when an unexpected difference is found."""
-    from wso2patch.plan import check_home
-    from wso2patch.workflow import require_finished
+    from wso2patch.commands.compare import compare as run
 
-    report = _report("compare", json_)
+    report = _report("compare", json_, quiet=quiet)
+    _call(report, lambda: run(home_a, home_b))
 
-    def body() -> int:
-        from wso2patch.compare import compare as compare_homes
-        from wso2patch.effective import load
 
-        for h in (home_a, home_b):
-            check_home(h)
-            require_finished(h)
-        diffs = compare_homes(load(home_a), load(home_b))
+def _command_of(ctx: Any) -> str | None:
+    """The subcommand a click context belongs to ("db sql"), or None for the program itself."""
+    path = str(getattr(ctx, "command_path", "") or "").split()[1:]
+    return " ".join(path) or None
 
-        def show(v: object) -> str:
-            return "(absent)" if v is None else ", ".join(v) if isinstance(v, list) else str(v)
 
-        for expected, title in ((True, "expected differences"), (False, "unexpected differences")):
-            rows = [[d.key, show(d.a), show(d.b), d.why] for d in diffs if d.expected == expected]
-            report.table(f"{title} ({len(rows)})", ["key", str(home_a), str(home_b), "why"], rows,
-                         ["green" if expected else "red" for _ in rows])
-        unexpected = sum(not d.expected for d in diffs)
-        report.status, report.exit_code = ("drift", 1) if unexpected else ("consistent", 0)
-        report.emit()
-        return report.exit_code
+def _fail(kind: str, label: str, message: str, code: int, ctx: Any) -> int:
+    """A usage or click error: one line on stderr, and with --json one error document on stdout."""
+    args = sys.argv[1:]
+    if "--json" in (args[:args.index("--")] if "--" in args else args):
+        from wso2patch.render import error_document
 
-    _run(report, body)
+        print(error_document(_command_of(ctx), kind, message, code))
+    print(f"wso2patch: {label}: {message}", file=sys.stderr)
+    return code
 
 
 def main() -> None:
     """Console entry point: click's usage errors become one line too (exit 2)."""
+    interrupt.install()  # first: a signal while the command line is parsed and the command loads is noted too
+    global _CONSOLE
+    _CONSOLE = True
     code: Any
     try:
-        code = app(args=sys.argv[1:] or ["--help"], standalone_mode=False)
+        code = app(args=sys.argv[1:] or ["--help"], prog_name="wso2patch", standalone_mode=False)
     except _USAGE_ERROR as e:
         message = getattr(e, "format_message", e.__str__)()
         ctx = getattr(e, "ctx", None)
-        where = f"wso2patch {ctx.info_name}" if ctx is not None and ctx.parent is not None else "wso2patch"
-        print(f"wso2patch: usage error: {message}; see '{where} --help'", file=sys.stderr)
-        code = 2
+        where = " ".join(filter(None, ("wso2patch", _command_of(ctx))))
+        # no message: a group called without its subcommand, whose help click has printed already
+        code = _fail("UsageError", "usage error", f"{message}; see '{where} --help'", ExitCode.USAGE, ctx) \
+            if message else ExitCode.USAGE
     except _CLICK_ERROR as e:
-        print(f"wso2patch: error: {getattr(e, 'format_message', e.__str__)()}", file=sys.stderr)
-        code = getattr(e, "exit_code", 1)
+        code = _fail(type(e).__name__, "error", getattr(e, "format_message", e.__str__)(),
+                     getattr(e, "exit_code", 1), getattr(e, "ctx", None))
     except typer.Abort:
-        print("wso2patch: interrupted", file=sys.stderr)
+        print("wso2patch: error: interrupted; nothing was written", file=sys.stderr)
         code = 130
+    interrupt.ignore_from_now()
     sys.exit(code if isinstance(code, int) else 0)

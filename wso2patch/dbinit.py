@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from wso2patch.dbplan import (
     LOAD_SQL_MODE,
+    Account,
     Flavour,
+    Group,
     Target,
-    account,
     alter_user_sql,
     create_db_sql,
     create_user_sql,
@@ -23,7 +25,6 @@ from wso2patch.dbplan import (
 )
 from wso2patch.dbserver import Endpoint, Server, can_login, flavour_of
 from wso2patch.errors import DatabaseError
-from wso2patch.spec import Spec
 from wso2patch.sqlscript import Statement
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
@@ -41,22 +42,31 @@ class Load:
 
 
 @dataclass
+class UserPlan:
+    account: Account
+    endpoint: Endpoint  # the application user's login on this server
+    action: str | None = None  # "create" or "password"
+    grants: list[str] = field(default_factory=list)
+
+
+@dataclass
 class DbPlan:
     flavour: Flavour
     version: str
     create_dbs: list[str] = field(default_factory=list)
-    user: str | None = None  # "create" or "password"
-    account: str = ""
-    grants: list[str] = field(default_factory=list)
+    users: list[UserPlan] = field(default_factory=list)
     loads: list[Load] = field(default_factory=list)
     ready: list[str] = field(default_factory=list)  # databases whose schema is already complete
 
     def actions(self) -> list[str]:
         out = [f"create database {d}" for d in self.create_dbs]
-        if self.user:
-            who = f"the application user {self.account}"
-            out.append(f"create {who}" if self.user == "create" else f"set the password of {who}")
-        out += [f"grant all privileges on {d}" for d in self.grants]
+        for u in self.users:
+            if u.action:
+                who = f"the application user {u.account.sql}"
+                out.append(f"create {who}" if u.action == "create" else f"set the password of {who}")
+        for u in self.users:  # with one user the grants need not say whose they are
+            out += [f"grant all privileges on {d}" + (f" to {u.account.sql}" if len(self.users) > 1 else "")
+                    for d in u.grants]
         for ld in self.loads:
             if ld.found:
                 out.append(f"resume {ld.label}: {len(ld.found)} of {len(ld.target.script.tables)} tables found "
@@ -103,11 +113,11 @@ def _granted(grants: list[str], database: str) -> bool:
     return any(pattern.search(g) for g in grants)
 
 
-def plan(server: Server, spec: Spec, targets: list[Target], app: Endpoint) -> DbPlan:
+def plan(server: Server, group: Group) -> DbPlan:
     version = server.version()
-    p = DbPlan(flavour=flavour_of(version), version=version, account=account(spec))
+    p = DbPlan(flavour=flavour_of(version), version=version)
     have = server.databases()
-    for t in targets:
+    for t in group.targets:
         exists = t.database in have
         if not exists:
             p.create_dbs.append(t.database)
@@ -116,34 +126,63 @@ def plan(server: Server, spec: Spec, targets: list[Target], app: Endpoint) -> Db
             p.ready.append(t.database)
         else:
             p.loads.append(load)
-    if not server.user_exists(spec.db.username, "%"):
-        p.user = "create"
-        p.grants = [t.database for t in targets]
-        return p
-    if not can_login(app):
-        p.user = "password"
-    grants = server.grants(account(spec))
-    p.grants = [t.database for t in targets if not _granted(grants, t.database)]
+    for account in group.accounts:
+        u = UserPlan(account, Endpoint(group.host, group.port, account.username, account.password, "application"))
+        p.users.append(u)
+        if not server.user_exists(account.username, "%"):
+            u.action, u.grants = "create", group.databases(account)
+            continue
+        if not can_login(u.endpoint):
+            u.action = "password"
+        grants = server.grants(account.sql)
+        u.grants = [d for d in group.databases(account) if not _granted(grants, d)]
     return p
 
 
-def run(server: Server, spec: Spec, p: DbPlan, admin: Endpoint, app: Endpoint, progress: Progress) -> None:
+@dataclass
+class Job:
+    """One server of the cluster: its admin connection, and what it lacks."""
+
+    group: Group
+    admin: Endpoint
+    server: Server
+    plan: DbPlan
+
+
+def connect(stack: ExitStack, groups: list[Group], admin_user: str, admin_password: str) -> list[Job]:
+    """One admin connection per server (the same admin account on each), each server inspected; the
+    connections close with `stack`. Nothing is changed."""
+    jobs = []
+    for g in groups:
+        admin = Endpoint(g.host, g.port, admin_user, admin_password, "admin")
+        server = stack.enter_context(Server(admin))
+        jobs.append(Job(g, admin, server, plan(server, g)))
+    return jobs
+
+
+def run(job: Job, progress: Progress) -> None:
+    server, p = job.server, job.plan
     for db in p.create_dbs:
         server.execute(create_db_sql(db), doing=f"creating database {db}")
-    if p.user == "create":
-        server.execute(create_user_sql(spec, p.flavour, spec.db.password), doing="creating the application user")
-    elif p.user == "password":
-        server.execute(alter_user_sql(spec, p.flavour, spec.db.password), doing="setting the application password")
-    for db in p.grants:
-        server.execute(grant_sql(spec, db), doing=f"granting privileges on {db}")
+    for u in p.users:
+        if u.action == "create":
+            server.execute(create_user_sql(u.account, p.flavour, u.account.password),
+                           doing="creating the application user")
+        elif u.action == "password":
+            server.execute(alter_user_sql(u.account, p.flavour, u.account.password),
+                           doing="setting the application password")
+        for db in u.grants:
+            server.execute(grant_sql(u.account, db), doing=f"granting privileges on {db}")
     for ld in p.loads:
-        with Server(admin, database=ld.target.database) as conn:
+        with Server(job.admin, database=ld.target.database) as conn:
             conn.execute(f"SET SESSION sql_mode = '{LOAD_SQL_MODE}'")
             total = len(ld.statements)
             progress(ld.label, 0, total)
             for i, s in enumerate(ld.statements, 1):
                 conn.execute(s.sql, doing=f"loading {ld.target.script.rel} line {s.line} into {ld.target.database}")
                 progress(ld.label, i, total)
-    if (p.user or p.grants) and not can_login(app):
-        raise DatabaseError(f"the application user {spec.db.username!r} still cannot log in", where=app.where,
-                            hint="an anonymous account (''@'localhost') may shadow it: drop anonymous users")
+    for u in p.users:
+        if (u.action or u.grants) and not can_login(u.endpoint):
+            raise DatabaseError(f"the application user {u.account.username!r} still cannot log in",
+                                where=u.endpoint.where,
+                                hint="an anonymous account (''@'localhost') may shadow it: drop anonymous users")

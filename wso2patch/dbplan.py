@@ -26,10 +26,46 @@ LOAD_SQL_MODE = "NO_ENGINE_SUBSTITUTION"
 
 
 @dataclass(frozen=True)
+class Account:
+    """An application user: what the datasources of some kinds log in as."""
+
+    username: str
+    password: str
+
+    @property
+    def sql(self) -> str:
+        return f"{quote(self.username)}@'%'"
+
+
+@dataclass(frozen=True)
 class Target:
     database: str
-    kinds: tuple[str, ...]  # user, registry, local, mb_store (one database may serve several)
+    kinds: tuple[str, ...]  # user, registry, local, mb_store, governance (one database may serve several)
     script: Script
+    accounts: tuple[Account, ...] = ()  # who gets privileges on it
+
+
+@dataclass(frozen=True)
+class Group:
+    """The databases of one server, and the application users that log in there."""
+
+    host: str
+    port: int
+    targets: tuple[Target, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def accounts(self) -> list[Account]:
+        return list(dict.fromkeys(a for t in self.targets for a in t.accounts))
+
+    def databases(self, account: Account) -> list[str]:
+        return [t.database for t in self.targets if account in t.accounts]
+
+    def kinds(self, account: Account) -> list[str]:
+        return list(dict.fromkeys(k for t in self.targets if account in t.accounts for k in t.kinds))
 
 
 def is_mb(home: Path) -> bool:
@@ -42,49 +78,57 @@ def carbon_script(home: Path, flavour: Flavour) -> str:
     return CARBON_SCRIPT_57 if (home / CARBON_SCRIPT_57).is_file() else CARBON_SCRIPT
 
 
-def targets(spec: Spec, home: Path, flavour: Flavour) -> list[Target]:
+def groups(spec: Spec, home: Path, flavour: Flavour) -> list[Group]:
+    """The databases the cluster needs, per server ([database] and each kind's own table), in a stable order."""
     carbon = load_script(home, carbon_script(home, flavour))
-    scripts = {"user": carbon, "registry": carbon, "local": carbon}
+    scripts = {kind: carbon for kind in spec.db.kinds if kind != "mb_store"}
     if is_mb(home):
         scripts["mb_store"] = load_script(home, MB_SCRIPT)
-    # every kind for every node ({id} may appear in any name); shared names collapse below
-    wanted = [(kind, spec.db.name(kind, n.id), script) for kind, script in scripts.items() for n in spec.nodes]
-    by_db: dict[str, Target] = {}
-    for kind, db, script in wanted:
-        if db in by_db:
-            seen = by_db[db]
+    servers: dict[tuple[str, int], tuple[str, int]] = {}
+    by_db: dict[tuple[tuple[str, int], str], Target] = {}
+    for kind in (k for k in spec.db.kinds if k in scripts):  # every kind for every node ({id} may be in any name)
+        server, script = spec.db.server(kind), scripts[kind]
+        servers.setdefault(server.key, (server.host, server.port))
+        account = Account(server.username, server.password)
+        for n in spec.nodes:
+            key = (server.key, spec.db.name(kind, n.id))
+            seen = by_db.get(key)
+            if seen is None:
+                by_db[key] = Target(key[1], (kind,), script, (account,))
+                continue
             if seen.script.rel != script.rel:
-                raise SpecError(f"database {db} would hold both {seen.script.rel} and {script.rel}", where=spec.path,
-                                hint="give the message store its own name in [database.names]")
-            if kind not in seen.kinds:
-                by_db[db] = Target(db, (*seen.kinds, kind), script)
-            continue
-        by_db[db] = Target(db, (kind,), script)
-    return list(by_db.values())
+                raise SpecError(f"database {key[1]} would hold both {seen.script.rel} and {script.rel}",
+                                where=spec.path, hint="give the message store its own name in [database.names]")
+            by_db[key] = Target(key[1], tuple(dict.fromkeys((*seen.kinds, kind))), script,
+                                tuple(dict.fromkeys((*seen.accounts, account))))
+    return [Group(host, port, tuple(t for (k, _), t in by_db.items() if k == key))
+            for key, (host, port) in servers.items()]
+
+
+def targets(spec: Spec, home: Path, flavour: Flavour) -> list[Target]:
+    return [t for g in groups(spec, home, flavour) for t in g.targets]
 
 
 def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def account(spec: Spec) -> str:
-    return f"{quote(spec.db.username)}@'%'"
-
-
-def create_user_sql(spec: Spec, flavour: Flavour, password: str) -> str:
+def _identified(flavour: Flavour) -> str:
     # MySQL 8 defaults to caching_sha2_password, which the Connector/J 5.1 driver Carbon 4.4 ships with
     # cannot always use; mysql_native_password works with every driver generation.
-    how = "IDENTIFIED WITH mysql_native_password BY" if flavour == "mysql8" else "IDENTIFIED BY"
-    return f"CREATE USER IF NOT EXISTS {account(spec)} {how} {quote(password)}"
+    return "IDENTIFIED WITH mysql_native_password BY" if flavour == "mysql8" else "IDENTIFIED BY"
 
 
-def alter_user_sql(spec: Spec, flavour: Flavour, password: str) -> str:
-    how = "IDENTIFIED WITH mysql_native_password BY" if flavour == "mysql8" else "IDENTIFIED BY"
-    return f"ALTER USER {account(spec)} {how} {quote(password)}"
+def create_user_sql(account: Account, flavour: Flavour, password: str) -> str:
+    return f"CREATE USER IF NOT EXISTS {account.sql} {_identified(flavour)} {quote(password)}"
 
 
-def grant_sql(spec: Spec, database: str) -> str:
-    return f"GRANT ALL PRIVILEGES ON `{database}`.* TO {account(spec)}"
+def alter_user_sql(account: Account, flavour: Flavour, password: str) -> str:
+    return f"ALTER USER {account.sql} {_identified(flavour)} {quote(password)}"
+
+
+def grant_sql(account: Account, database: str) -> str:
+    return f"GRANT ALL PRIVILEGES ON `{database}`.* TO {account.sql}"
 
 
 def create_db_sql(database: str) -> str:
@@ -93,26 +137,34 @@ def create_db_sql(database: str) -> str:
 
 
 def render_sql(spec: Spec, home: Path, flavour: Flavour, *, show_secrets: bool = False) -> str:
-    ts = targets(spec, home, flavour)
-    password = spec.db.password if show_secrets else MASK  # masked where it is rendered: the literal only
+    gs = groups(spec, home, flavour)
     names = {"mysql5.7": "MySQL 5.7", "mysql8": "MySQL 8.0+", "mariadb": "MariaDB 10.2+"}
     lines = [
         f"-- wso2patch db sql for the cluster in {spec.path.name}, home {home}, server {names[flavour]}",
         "-- Re-runnable: databases and the user are created only if missing. Load each schema only into",
         "-- an empty database ('wso2patch db init' checks that, and resumes a half-done load).",
-        "",
-        "-- databases",
-        *[f"{create_db_sql(t.database)};  -- {', '.join(t.kinds)}" for t in ts],
-        "",
-        "-- the application user every datasource connects as, with rights on these databases only",
-        f"{create_user_sql(spec, flavour, password)};",
-        *[f"{grant_sql(spec, t.database)};" for t in ts],
-        "",
-        "-- schemas (mysql client SOURCE commands; paths in this home)",
-        f"SET SESSION sql_mode = '{LOAD_SQL_MODE}';  -- the stock scripts predate MySQL 5.7's strict defaults",
     ]
-    for t in ts:
-        lines += [f"USE `{t.database}`;", f"SOURCE {t.script.path};"]
+    for g in gs:
+        if len(gs) > 1:
+            lines += ["", f"-- ==== on the server at {g.where}: run this part there ===="]
+        lines += _group_sql(g, flavour, show_secrets)
     if not show_secrets:
         lines += ["", f"-- the password is masked as {MASK}: rerun with --show-secrets to print it"]
     return "\n".join(lines) + "\n"
+
+
+def _group_sql(g: Group, flavour: Flavour, show_secrets: bool) -> list[str]:
+    lines = ["", "-- databases", *[f"{create_db_sql(t.database)};  -- {', '.join(t.kinds)}" for t in g.targets]]
+    accounts = g.accounts
+    for account in accounts:
+        password = account.password if show_secrets else MASK  # masked where it is rendered: the literal only
+        lines += ["", "-- the application user every datasource connects as, with rights on these databases only"
+                  if len(accounts) == 1 else f"-- the application user of {', '.join(g.kinds(account))}, with "
+                                             "rights on its databases only",
+                  f"{create_user_sql(account, flavour, password)};",
+                  *[f"{grant_sql(account, d)};" for d in g.databases(account)]]
+    lines += ["", "-- schemas (mysql client SOURCE commands; paths in this home)",
+              f"SET SESSION sql_mode = '{LOAD_SQL_MODE}';  -- the stock scripts predate MySQL 5.7's strict defaults"]
+    for t in g.targets:
+        lines += [f"USE `{t.database}`;", f"SOURCE {t.script.path};"]
+    return lines

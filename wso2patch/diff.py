@@ -32,11 +32,12 @@ def _line(prefix: str, line: str, eol: str) -> list[str]:
     return [prefix + line + "\n", "\\ No newline at end of file\n"]
 
 
-def unified(rel: str, old: str, new: str, context: int = 3) -> str:
-    """diff -u style text; autojunk is off so repeated lines (common in XML) align correctly."""
+def unified(rel: str, old: str, new: str, context: int = 3, *, created: bool = False) -> str:
+    """diff -u style text; autojunk is off so repeated lines (common in XML) align correctly. A created file
+    is a diff from /dev/null, as git and diff -N show one."""
     eol = detect_eol(old or new)
     a, b = split_lines(old, eol), split_lines(new, eol)
-    out = [f"--- a/{rel}{_EOL_NAMES[eol]}\n", f"+++ b/{rel}{_EOL_NAMES[eol]}\n"]
+    out = ["--- /dev/null\n" if created else f"--- a/{rel}{_EOL_NAMES[eol]}\n", f"+++ b/{rel}{_EOL_NAMES[eol]}\n"]
     for group in SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
         i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
         out.append(f"@@ -{_range(i1, i2)} +{_range(j1, j2)} @@\n")
@@ -53,4 +54,4 @@ def unified(rel: str, old: str, new: str, context: int = 3) -> str:
 
 
 def file_diff(f: FilePlan) -> str:
-    return unified(f.rel, f.old.decode(f.encoding), f.new.decode(f.encoding))
+    return unified(f.rel, f.old.decode(f.encoding), f.new.decode(f.encoding), created=not f.existed)

@@ -117,7 +117,26 @@ def attr_edit(doc: Doc, el: Node, name: str, value: str, prefer: Mapping[str, st
         return Edit(start, end, escape_attr(value, quote))
     pos = max((end + 1 for _, end, _ in s.attrs.values()), default=s.start + 1 + len(s.raw_name))
     qname, decl = qualify(name, doc.in_scope(el), prefer or {})
-    return Edit(pos, pos, f'{decl} {qname}="{escape_attr(value)}"')
+    written = f'{qname}="{escape_attr(value)}"'
+    if (line := _own_line_before_last(doc, el)) is not None:  # attributes one per line: so is the new one
+        return Edit(line[0], line[0], f"{line[1]}{decl.lstrip()}{' ' if decl else ''}{written}{doc.eol}")
+    return Edit(pos, pos, f"{decl} {written}")
+
+
+def _own_line_before_last(doc: Doc, el: Node) -> tuple[int, str] | None:
+    """(start, indent) of the line of the start tag's last attribute when that attribute stands alone at the start
+    of a line after the tag's first one; a new attribute goes in a line of its own just before it, so that no line
+    of the file changes."""
+    s = doc.span(el)
+    if not s.attrs:
+        return None
+    raw, (value_start, _, _) = max(s.attrs.items(), key=lambda kv: kv[1][0])
+    name_start = doc.text.rfind(raw, s.start, value_start)
+    first = line_start(doc.text, name_start)
+    indent = doc.text[first:name_start]
+    if first <= s.start or indent.strip():
+        return None
+    return first, indent
 
 
 def prefixes(template: Node) -> dict[str, str]:
@@ -176,6 +195,23 @@ def removal_start(doc: Doc, node: Node) -> int:
     if cut > 0 and doc.text[cut] == "\n" and doc.text[cut - 1] == "\r":
         cut -= 1
     return max(cut, 0)
+
+
+def removal_cut(doc: Doc, node: Node) -> Edit:
+    """Remove a node with its own line; when a blank line stands both before and after it, one of them goes too
+    (the one insert_edit adds when it sets a new element apart), so the two are exact inverses."""
+    start, end = removal_start(doc, node), doc.span(node).end
+    text = doc.text
+    if start == doc.span(node).start or start == 0:  # not on a line of its own
+        return Edit(start, end, "")
+    before = line_start(text, start)  # the line before the node's line
+    after = re.match(r"[ \t]*(\r\n|\n|\r)[ \t]*(\r\n|\n|\r)", text[end:])
+    if before > 0 and not text[before:start].strip() and after:
+        cut = before - 1
+        if cut > 0 and text[cut] == "\n" and text[cut - 1] == "\r":
+            cut -= 1
+        return Edit(cut, end, "")
+    return Edit(start, end, "")
 
 
 def marker_cut(doc: Doc, start: int, end: int) -> Edit:

@@ -1,11 +1,12 @@
 """A home's effective configuration, flattened to keyed paths such as `carbon.Ports.Offset`,
 `axis2.clustering.parameter[localMemberHost]`, `axis2.clustering.members` or
-`datasources[jdbc/WSO2RegistryDB].url`: what `check` reasons about and `compare` diffs.
+`datasources[jdbc/WSO2RegistryDB].url`: what `check` reasons about and `compare` diffs (by role, compare.py).
 
-Siblings are keyed by what identifies them (a `name` attribute, a mount's path, a datasource's
-JNDI name), so two nodes' keys line up. Secrets (wso2patch.secrets: `<password>`, `<KeyPassword>`,
-`<Property name="ConnectionPassword">`, a `keystorePass` attribute, `password=` in a URL) are replaced by a
-short hash where they sit: comparable, never printed.
+Siblings are keyed by what identifies them (a `name` attribute, a mount's path, a datasource's JNDI name), so two
+nodes' keys line up. Every key also records where it stands (`Where`: the file, an XPath without namespace
+prefixes, the line), so that a finding can name the element. Secrets (wso2patch.secrets: `<password>`,
+`<KeyPassword>`, `<Property name="ConnectionPassword">`, a `keystorePass` attribute, `password=` in a URL) are
+replaced by a short hash where they sit: comparable, never printed.
 """
 
 from __future__ import annotations
@@ -33,10 +34,18 @@ FILES = {
 Value = str | list[str]
 
 
+@dataclass(frozen=True)
+class Where:
+    file: str  # relative to the home, as in FILES
+    element: str  # XPath without namespace prefixes: /axisconfig/clustering/parameter[@name='domain']
+    line: int | None
+
+
 @dataclass
 class Effective:
     home: Path
     flat: dict[str, Value] = field(default_factory=dict)
+    where: dict[str, Where] = field(default_factory=dict)  # flat key -> where it stands
     jndi: list[str] = field(default_factory=list)  # every active datasource's JNDI name, duplicates kept
     references: list[tuple[str, str]] = field(default_factory=list)  # (file, JNDI name) the product looks up
 
@@ -72,45 +81,81 @@ def _segment(el: Node, counts: Counter[str], seen: Counter[str]) -> str:
     return str(tag)
 
 
-def _walk(el: Node, prefix: str, out: dict[str, Value]) -> None:
-    kids = elements(el)
-    counts, seen = Counter(k.tag for k in kids), Counter[str]()
-    for k in kids:
-        segment = _segment(k, counts, seen)
-        path = f"{prefix}.{segment}"
-        secret = is_secret_name(str(k.tag)) or is_secret_name(k.get("name") or "")  # <Property name="...Password">
-        for name, value in k.attrib.items():
-            # the attribute that keys the segment is in the key already; namespaced ones (secure-vault
-            # aliases) are not configuration values
-            if "}" not in name and f"[{value}]" != segment.removeprefix(str(k.tag)):
-                out[f"{path}.@{name}"] = _hidden(value, is_secret_name(name) or (secret and name == "value"))
-        if elements(k):
-            _walk(k, path, out)
-        else:
-            out[path] = _hidden((text_value(k) or "").strip(), secret)  # <Offset><!-- c -->3</Offset> is 3
+def _quote(value: str) -> str:
+    return f"'{value}'" if "'" not in value else f'"{value}"'
 
 
-def _datasources(doc: Doc, eff: Effective) -> None:
-    for ds in doc.xpath("/datasources-configuration/datasources/datasource"):
+def _step(el: Node, position: int, counts: Counter[str]) -> str:
+    """The XPath step that selects el among its siblings, by the same identity as its key segment."""
+    tag = str(el.tag)
+    if el.get("name") is not None:
+        return f"{tag}[@name={_quote(el.get('name'))}]"
+    if tag == "mount" and el.get("path") is not None:
+        return f"mount[@path={_quote(el.get('path'))}]"
+    if tag == "remoteInstance":
+        return f"remoteInstance[id={_quote((el.findtext('id') or '').strip())}]"
+    return f"{tag}[{position}]" if counts[tag] > 1 else tag
+
+
+@dataclass
+class _Walk:
+    doc: Doc
+    file: str
+    eff: Effective
+
+    def put(self, key: str, value: Value, xpath: str, node: Node) -> None:
+        self.eff.flat[key] = value
+        self.eff.where[key] = Where(self.file, xpath, self.doc.line_of(node))
+
+    def walk(self, el: Node, prefix: str, xprefix: str) -> None:
+        kids = elements(el)
+        counts, seen, position = Counter(k.tag for k in kids), Counter[str](), Counter[str]()
+        for k in kids:
+            position[k.tag] += 1
+            segment = _segment(k, counts, seen)
+            path, xpath = f"{prefix}.{segment}", f"{xprefix}/{_step(k, position[k.tag], counts)}"
+            secret = is_secret_name(str(k.tag)) or is_secret_name(k.get("name") or "")  # <Property name="..Password">
+            for name, value in k.attrib.items():
+                # the attribute that keys the segment is in the key already; namespaced ones (secure-vault
+                # aliases) are not configuration values
+                if "}" not in name and f"[{value}]" != segment.removeprefix(str(k.tag)):
+                    self.put(f"{path}.@{name}", _hidden(value, is_secret_name(name) or (secret and name == "value")),
+                             f"{xpath}/@{name}", k)
+            if elements(k):
+                self.walk(k, path, xpath)
+            else:  # <Offset><!-- c -->3</Offset> is 3
+                self.put(path, _hidden((text_value(k) or "").strip(), secret), xpath, k)
+
+
+def _datasources(w: _Walk) -> None:
+    for ds in w.doc.xpath("/datasources-configuration/datasources/datasource"):
         jndi = (ds.findtext("jndiConfig/name") or "").strip()
-        eff.jndi.append(jndi)
-        base = f"datasources[{jndi}]"
-        eff.flat[f"{base}.name"] = (ds.findtext("name") or "").strip()
+        name = (ds.findtext("name") or "").strip()
+        w.eff.jndi.append(jndi)
+        base, xbase = f"datasources[{jndi}]", f"/datasources-configuration/datasources/datasource[name={_quote(name)}]"
+        w.put(f"{base}.name", name, f"{xbase}/name", ds.find("name") if ds.find("name") is not None else ds)
         definition = ds.find("definition")
         if definition is not None:
-            eff.flat[f"{base}.type"] = definition.get("type", "")
-            _walk(definition.find("configuration") if definition.find("configuration") is not None else definition,
-                  base, eff.flat)
+            w.put(f"{base}.type", definition.get("type", ""), f"{xbase}/definition/@type", definition)
+            configuration = definition.find("configuration")
+            if configuration is not None:
+                w.walk(configuration, base, f"{xbase}/definition/configuration")
+            else:
+                w.walk(definition, base, f"{xbase}/definition")
 
 
-def _axis2(doc: Doc, eff: Effective) -> None:
-    members = doc.xpath("/axisconfig/clustering/members")
-    eff.flat["axis2.clustering.members"] = [
-        f"{(m.findtext('hostName') or '').strip()}:{(m.findtext('port') or '').strip()}"
-        for ms in members for m in elements(ms)]
+def _axis2(w: _Walk) -> None:
+    members = w.doc.xpath("/axisconfig/clustering/members")
+    anchor = members[0] if members else next(iter(w.doc.xpath("/axisconfig/clustering")), None)
+    value: Value = [f"{(m.findtext('hostName') or '').strip()}:{(m.findtext('port') or '').strip()}"
+                    for ms in members for m in elements(ms)]
+    if anchor is not None:
+        w.put("axis2.clustering.members", value, "/axisconfig/clustering/members", anchor)
+    else:
+        w.eff.flat["axis2.clustering.members"] = value
     for m in members:
         m.getparent().remove(m)  # the list above stands for them
-    _walk(doc.tree.getroot(), "axis2", eff.flat)
+    w.walk(w.doc.tree.getroot(), "axis2", "/axisconfig")
 
 
 def load(home: Path, planned: Mapping[str, bytes] | None = None) -> Effective:
@@ -123,12 +168,13 @@ def load(home: Path, planned: Mapping[str, bytes] | None = None) -> Effective:
                 continue
             raw = read_config(home / rel)
         doc = Doc(raw, where=str(home / rel))
+        w = _Walk(doc, rel, eff)
         if label == "axis2":
-            _axis2(doc, eff)
+            _axis2(w)
         elif label == "datasources":
-            _datasources(doc, eff)
+            _datasources(w)
         else:
-            _walk(doc.tree.getroot(), label, eff.flat)
+            w.walk(doc.tree.getroot(), label, f"/{doc.tree.getroot().tag}")
         eff.references += _references(label, doc)
     return eff
 

@@ -86,9 +86,9 @@ def locked(home: Path) -> Iterator[None]:
                                 hint="wait for it to finish, then rerun") from None
             if not (_names(fd, folder, LOCK) and _names(folder, home_fd, STATE_DIR)):
                 continue  # its holder removed it after we opened it: lock the one there now
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # may fail on a full disk: clean up all the same
                 yield
             finally:  # the lock file lives only while held: a run, even a refused one, leaves none behind
                 with contextlib.suppress(OSError):

@@ -20,6 +20,7 @@ from wso2patch.edits import (
     insert_edit,
     marker_cut,
     prefixes,
+    removal_cut,
     removal_start,
     render,
     text_edits,
@@ -81,7 +82,17 @@ class Uncomment:
     select: str
 
 
-Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment
+@dataclass(frozen=True)
+class Remove:
+    """No element child of `parent` matches `select`: each one found is cut out with its own line (and a blank
+    line with it when it stands between two, as `ensure` sets an element apart), so removing what `ensure`
+    added gives back the bytes from before."""
+
+    parent: str
+    select: str
+
+
+Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment | Remove
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -187,6 +198,8 @@ def apply_op(doc: Doc, op: Op) -> tuple[Doc, Outcome]:
         return _replace_children(doc, op)
     if isinstance(op, CommentOut):
         return _comment_out(doc, op)
+    if isinstance(op, Remove):
+        return _remove(doc, op)
     return _uncomment(doc, op)
 
 
@@ -282,3 +295,13 @@ def _uncomment(doc: Doc, op: Uncomment) -> tuple[Doc, Outcome]:
             cuts = [Edit(s.start, s.start + 4, ""), Edit(s.end - 3, s.end, "")]
         return doc.apply(cuts), "applied"
     return doc.apply([Edit(s.start + 1, s.start + 4, ""), Edit(s.end - 3, s.end - 1, "")]), "applied"
+
+
+def _remove(doc: Doc, op: Remove) -> tuple[Doc, Outcome]:
+    outcome: Outcome = "already"
+    while True:  # one at a time: each cut is computed on the text the previous one left
+        parent = _one(doc, op.parent)
+        found = [n for n in doc.xpath(op.select, parent) if isinstance(n.tag, str) and n.getparent() is parent]
+        if not found:
+            return doc, outcome
+        doc, outcome = doc.apply([removal_cut(doc, found[0])]), "applied"

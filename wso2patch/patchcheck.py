@@ -1,9 +1,10 @@
 """Check one patch file's data once, at load, and keep what rendering needs in checked form.
 
-Patch files are input (users will add their own), so every field is checked here: its type, every
-XPath compiled and tried on an empty document, paths relative and inside the home, templates
-well-formed with any values filled in and using only known variables. A mistake is one PatchError
-naming the file (and line), the [[op]] and the key; nothing later has to check again.
+Patch files are input (users add their own), so every field is checked here: its type, every
+XPath compiled and tried on an empty document, paths relative and inside the home, operations of the
+file's kind (XML or Java .properties), templates well-formed with any values filled in and using only
+known variables. A mistake is one PatchError naming the file (and line), the [[op]] and the key;
+nothing later has to check again.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "replace_children": (frozenset({"parent", "element"}), frozenset({"for_each"})),
     "comment_out": (frozenset({"parent", "select"}), frozenset()),
     "uncomment": (frozenset({"parent", "select"}), frozenset()),
+    "remove": (frozenset({"parent", "select"}), frozenset()),
+    "set_property": (frozenset({"key", "value"}), frozenset({"for_each"})),
+    "remove_property": (frozenset({"key"}), frozenset({"for_each"})),
 }
-COMMON = frozenset({"kind", "when"})
+PROP_KINDS = ("set_property", "remove_property")  # the operations on a Java .properties file; the others are XML's
+FILE_KINDS = (".xml", ".properties")
+COMMON = frozenset({"kind", "when", "unless"})
 NODE_SETS = ("xpath", "parent", "select", "after")  # XPaths that must select nodes; `key` is used as string(key)
 HINT = "fix the patch file"
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -104,12 +110,16 @@ class OpSpec:
     xpaths: Mapping[str, etree.XPath]  # the same XPaths compiled; `key` as string(key)
     value: Template | None = None
     element: Template | None = None
-    when: str | None = None
-    for_each: bool = False
+    when: str | None = None  # "name" (set) or "name=value" (set to value): the op runs only then
+    unless: str | None = None  # the same forms: the op is skipped then
+    for_each: str | None = None  # a name of variables.ROWS: the op is repeated once per row
     create: bool = True
+    prop_key: Template | None = None  # set_property / remove_property: the key (fields["key"] is ensure's XPath)
 
     @property
     def target(self) -> str:
+        if self.prop_key is not None:
+            return self.prop_key.fill({n: f"{{{n}}}" for n in self.prop_key.names}, escape=False)
         return self.fields.get("xpath") or self.fields.get("parent", "")
 
 
@@ -135,7 +145,7 @@ def text(loc: Locator, value: Any, key: str, op: int = 0, one_line: bool = False
 
 
 def rel_path(loc: Locator, value: Any, key: str) -> str:
-    """A file under the home: relative, normalized, POSIX, no '..', an XML file (the only kind supported)."""
+    """A file under the home: relative, normalized, POSIX, no '..'; the patched `file` is .xml or .properties."""
     p = text(loc, value, key, one_line=True)
     if not p:
         raise loc.fail("must name a file under the home, not be empty", key=key)
@@ -145,8 +155,9 @@ def rel_path(loc: Locator, value: Any, key: str) -> str:
     if ".." in p.split("/") or posixpath.normpath(p) != p or p.endswith("/"):
         raise loc.fail(f"{p!r} must be a normalized path inside the home (no '..', '.', '//' or trailing '/')",
                        key=key)
-    if not p.endswith(".xml"):
-        raise loc.fail(f"{p!r} is not an .xml file: only XML config files can be patched", key=key)
+    if key == "file" and not p.endswith(FILE_KINDS):
+        raise loc.fail(f"{p!r} is neither an .xml nor a .properties file: only XML and Java .properties config "
+                       "files can be patched", key=key)
     return p
 
 
@@ -166,7 +177,8 @@ def template(loc: Locator, raw: str, key: str, op: int, allowed: frozenset[str])
         if not _VAR_NAME.match(name):
             raise loc.fail(f"{token!r} is not a variable: write {{{{ and }}}} for literal braces", op, key)
         if name not in allowed:
-            why = ("(peer values exist only in replace_children with for_each = \"peer\")" if name in variables.PEER
+            row = next((r for r, names in variables.ROWS.items() if name in names), None)
+            why = (f"({{{name}}} exists only in an op with for_each = {_rows_of(name)})" if row is not None
                    else variables.suggest(name, allowed))
             raise loc.fail(f"unknown variable {token} {why}", op, key)
         literals.append("".join(buf))
@@ -222,13 +234,24 @@ def xpath(loc: Locator, expr: str, key: str, op: int) -> etree.XPath:
     return compiled
 
 
-def check_op(loc: Locator, raw: Any, number: int) -> OpSpec:
+def _rows_of(name: str) -> str:
+    return " or ".join(f'"{r}"' for r, names in variables.ROWS.items() if name in names)
+
+
+def check_op(loc: Locator, raw: Any, number: int, file: str = ".xml") -> OpSpec:
+    """One [[op]] of a patch on `file`, whose kind (XML or .properties) decides the operations it may use."""
     if not isinstance(raw, dict):
         raise loc.fail(f"must be a table, not {type_name(raw)}", number)
     kind = raw.get("kind")
+    props = file.endswith(".properties")
+    family = [k for k in KINDS if (k in PROP_KINDS) == props]
     if not isinstance(kind, str) or kind not in KINDS:
-        raise loc.fail(f"must be one of {', '.join(KINDS)}, not {kind!r}" if "kind" in raw else
-                       f"needs kind = one of {', '.join(KINDS)}", number, "kind" if "kind" in raw else None)
+        raise loc.fail(f"must be one of {', '.join(family)}, not {kind!r}" if "kind" in raw else
+                       f"needs kind = one of {', '.join(family)}", number, "kind" if "kind" in raw else None)
+    if kind not in family:
+        raise loc.fail(f"{kind} is an operation on {'.properties' if kind in PROP_KINDS else 'XML'} files, but "
+                       f"{posixpath.basename(file)} is {'a .properties' if props else 'an XML'} file: use one of "
+                       f"{', '.join(family)}", number, "kind")
     required, optional = KINDS[kind]
     for key in raw:
         if key not in required | optional | COMMON:
@@ -240,28 +263,51 @@ def check_op(loc: Locator, raw: Any, number: int) -> OpSpec:
     if "create" in raw and not isinstance(raw["create"], bool):
         raise loc.fail(f"must be true or false, not {type_name(raw['create'])}", number, "create")
     strings = {k: text(loc, v, k, number) for k, v in raw.items() if k != "create"}
-    if strings.get("for_each", "peer") != "peer":
-        raise loc.fail(f"must be \"peer\", not {strings['for_each']!r}", number, "for_each")
+    for_each = strings.get("for_each")
+    if for_each is not None and for_each not in variables.ROWS:
+        close = difflib.get_close_matches(for_each, sorted(variables.ROWS), n=1)
+        names = " or ".join(f'"{r}"' for r in variables.ROWS)
+        raise loc.fail(f"must be {names}, not {for_each!r}"
+                       + (f" (did you mean {close[0]!r}?)" if close else ""), number, "for_each")
     if kind == "set_text" and "\r" in strings["value"]:  # XML reads it back as \n: never "already"
         raise loc.fail("a carriage return cannot be kept in element text (XML turns it into a line feed)", number,
                        "value")
-    when = strings.get("when")
-    if when is not None and when not in variables.KNOWN:
-        raise loc.fail(f"unknown variable {when!r} {variables.suggest(when, variables.KNOWN)}", number, "when")
+    when, unless = (condition(loc, strings.get(k), k, number) for k in ("when", "unless"))
+    guard = when.partition("=")[0] if when is not None else None
     name = strings.get("name")
     if name is not None and not re.fullmatch(r"[A-Za-z_][\w.-]*", name, re.ASCII):
         raise loc.fail(f"{name!r} is not a plain attribute name (no prefix)", number, "name")
-    allowed = variables.KNOWN | (variables.PEER if "for_each" in raw else frozenset())
+    allowed = variables.KNOWN | (variables.ROWS[for_each] if for_each is not None else frozenset())
     value, elem = (template(loc, strings[k], k, number, allowed) if k in strings else None
                    for k in ("value", "element"))
+    prop_key = template(loc, strings["key"], "key", number, allowed) if props else None
+    if prop_key is not None and prop_key.literals == ("",):
+        raise loc.fail("must name a property, not be empty", number, "key")
     if elem is not None:
         element(loc, elem, number)
-    for key, t in (("value", value), ("element", elem)):
-        unguarded = sorted(n for n in (t.names if t else ()) if n in variables.OPTIONAL and n != when)
+    for key, t in (("value", value), ("element", elem), ("key", prop_key)):
+        unguarded = sorted(n for n in (t.names if t else ()) if n in variables.OPTIONAL
+                           and not variables.guarded(n, guard))
         if unguarded:
             raise loc.fail(f"{{{unguarded[0]}}} is set only when the spec sets it: add when = \"{unguarded[0]}\"",
                            number, key)
-    exprs = {k: strings[k] for k in (*NODE_SETS, "key") if k in strings}
+    exprs = {k: strings[k] for k in (*NODE_SETS, "key") if k in strings and not props}
     return OpSpec(number=number, kind=kind, fields={k: v for k, v in strings.items() if k in (*exprs, "name")},
                   xpaths={k: xpath(loc, v, k, number) for k, v in exprs.items()}, value=value, element=elem,
-                  when=when, for_each="for_each" in raw, create=raw.get("create", True))
+                  when=when, unless=unless, for_each=for_each, create=raw.get("create", True), prop_key=prop_key)
+
+
+def condition(loc: Locator, cond: str | None, key: str, op: int) -> str | None:
+    """`name` or `name=value`, name a known variable and value one line of text; or the name of a spec table
+    (variables.TABLES), which is set or not."""
+    if cond is None:
+        return None
+    name, eq, value = cond.partition("=")
+    if name not in variables.KNOWN | variables.TABLES:
+        raise loc.fail(f"unknown variable {name!r} {variables.suggest(name, variables.KNOWN | variables.TABLES)}",
+                       op, key)
+    if eq and name in variables.TABLES:
+        raise loc.fail(f"{cond!r}: a spec table is set or not: write just {name!r}", op, key)
+    if eq and (not value or re.search(r"[\x00-\x1f\x7f]", value)):
+        raise loc.fail(f"{cond!r}: write name=value with a value on one line, or just the name", op, key)
+    return cond

@@ -1,29 +1,33 @@
-"""Load the patch set (patches/*.toml) and render it with one node's values.
+"""Load the patch set (patches/*.toml, plus the site's own files) and render it with one node's values.
 
-The engine knows nothing about WSO2 beyond what these files say: each names one file, an
-optional list of files that must exist for it to apply (MB-only patches), and a list of
-operations. `{dotted.name}` in `value` and `element` is replaced by the node's values
-(XML-escaped inside elements); `{{` and `}}` stand for literal braces. Every file is checked
-once, at load (patchcheck); rendering a loaded patch only fills in values.
+The engine knows nothing about WSO2 beyond what these files say: each names one file (XML or Java
+.properties), an optional list of files that must exist for it to apply (MB-only patches), and a
+list of operations. `{dotted.name}` in `value`, `element` and a property `key` is replaced by the
+node's values (XML-escaped inside elements); `{{` and `}}` stand for literal braces. Every file is
+checked once, at load (patchcheck); rendering a loaded patch only fills in values.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from wso2patch.errors import ConfigError, PatchError
-from wso2patch.ops import CommentOut, Ensure, Op, ReplaceChildren, SetAttr, SetText, Uncomment
+from wso2patch.errors import ConfigError, PatchError, SpecError
+from wso2patch.ops import CommentOut, Ensure, Op, Remove, ReplaceChildren, SetAttr, SetText, Uncomment
 from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
+from wso2patch.properties import PropOp, RemoveProp, SetProp
 from wso2patch.xmlio import parse_fragment
 
 PATCH_KEYS = ("description", "file", "requires", "op")
+BUILT_IN = "built-in"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+Rows = Mapping[str, Sequence[Mapping[str, str]]]  # for_each name -> its rows (a name absent: not in the spec)
 
 
 def default_dir() -> Path:
@@ -39,7 +43,7 @@ class Step:
     patch: str
     kind: str
     target: str
-    op: Op | None
+    op: Op | PropOp | None
     skipped: str | None = None
 
 
@@ -51,9 +55,13 @@ class Patch:
     file: str
     requires: tuple[str, ...]
     ops: tuple[OpSpec, ...]
+    origin: str = BUILT_IN  # or the path of the site's patch file
 
-    def render(self, values: Mapping[str, str], peers: Sequence[Mapping[str, str]]) -> list[Step]:
-        return [self._render_op(op, values, peers) for op in self.ops]
+    def render(self, values: Mapping[str, str], peers: Sequence[Mapping[str, str]],
+               rows: Rows | None = None) -> list[Step]:
+        """The steps for one node; `rows` holds the spec tables `for_each` and `when` may name."""
+        tables: Rows = {**(rows or {}), "peer": peers}
+        return [step for op in self.ops for step in self._render_op(op, values, tables)]
 
     def _element(self, op: OpSpec, values: Mapping[str, str]) -> Any:
         assert op.element is not None
@@ -63,31 +71,68 @@ class Patch:
             raise PatchError(f"[[op]] #{op.number} key 'element': {e.message} once the values are filled in",
                              where=self.path) from None
 
-    def _render_op(self, op: OpSpec, values: Mapping[str, str], peers: Sequence[Mapping[str, str]]) -> Step:
-        if op.when is not None and op.when not in values:
-            return Step(self.name, op.kind, op.target, None, skipped=f"{op.when} is not set in the spec")
-        f = op.fields
-        rendered: Op
+    def _render_op(self, op: OpSpec, values: Mapping[str, str], tables: Rows) -> list[Step]:
+        why = skip_reason(op.when, op.unless, values, tables)
+        if why is None and op.for_each is not None and op.for_each not in tables:
+            why = f"{op.for_each} is not set in the spec"
+        if why is not None:
+            return [Step(self.name, op.kind, op.target, None, skipped=why)]
+        rows = [{**values, **row} for row in tables[op.for_each]] if op.for_each else [values]
         try:
-            if op.kind == "set_text":
-                assert op.value is not None
-                rendered = SetText(f["xpath"], op.value.fill(values, escape=False))
-            elif op.kind == "set_attr":
-                assert op.value is not None
-                rendered = SetAttr(f["xpath"], f["name"], op.value.fill(values, escape=False))
-            elif op.kind == "ensure":
-                rendered = Ensure(f["parent"], self._element(op, values), key=f.get("key"), after=f.get("after"),
-                                  create=op.create)
-            elif op.kind == "replace_children":
-                rows = [dict(values, **p) for p in peers] if op.for_each else [values]
-                rendered = ReplaceChildren(f["parent"], tuple(self._element(op, r) for r in rows))
-            elif op.kind == "comment_out":
-                rendered = CommentOut(f["parent"], f["select"])
-            else:
-                rendered = Uncomment(f["parent"], f["select"])
+            if op.prop_key is not None:
+                steps = [self._prop_step(op, row) for row in rows]
+                return steps or [Step(self.name, op.kind, op.target, None, skipped=f"no rows: {op.for_each} is empty")]
+            return [Step(self.name, op.kind, op.target, self._xml_op(op, values, rows))]
         except KeyError as e:  # a known name the caller's values lack: a bug in the caller, not in the patch
             raise PatchError(f"[[op]] #{op.number}: no value for {{{e.args[0]}}}", where=self.path) from None
-        return Step(self.name, op.kind, op.target, rendered)
+
+    def _prop_step(self, op: OpSpec, row: Mapping[str, str]) -> Step:
+        assert op.prop_key is not None
+        key = op.prop_key.fill(row, escape=False)
+        if not key:  # checked at load for literal keys; a variable cannot be empty in a valid spec
+            raise PatchError(f"[[op]] #{op.number} key 'key': the property name is empty once the values are "
+                             "filled in", where=self.path)
+        if op.kind == "remove_property":
+            return Step(self.name, op.kind, key, RemoveProp(key))
+        assert op.value is not None
+        return Step(self.name, op.kind, key, SetProp(key, op.value.fill(row, escape=False)))
+
+    def _xml_op(self, op: OpSpec, values: Mapping[str, str], rows: Sequence[Mapping[str, str]]) -> Op:
+        f = op.fields
+        if op.kind == "set_text":
+            assert op.value is not None
+            return SetText(f["xpath"], op.value.fill(values, escape=False))
+        if op.kind == "set_attr":
+            assert op.value is not None
+            return SetAttr(f["xpath"], f["name"], op.value.fill(values, escape=False))
+        if op.kind == "ensure":
+            return Ensure(f["parent"], self._element(op, values), key=f.get("key"), after=f.get("after"),
+                          create=op.create)
+        if op.kind == "replace_children":
+            return ReplaceChildren(f["parent"], tuple(self._element(op, r) for r in rows))
+        if op.kind == "comment_out":
+            return CommentOut(f["parent"], f["select"])
+        if op.kind == "remove":
+            return Remove(f["parent"], f["select"])
+        return Uncomment(f["parent"], f["select"])
+
+
+def skip_reason(when: str | None, unless: str | None, values: Mapping[str, str],
+                tables: Rows | None = None) -> str | None:
+    """Why an op with these conditions does not run for these values; None when it runs. Values are never
+    quoted (one may be a secret): only names and the patch's own words. A spec table (`tables`) is set or not."""
+    present = {**values, **dict.fromkeys(tables or {}, "")}
+    if when is not None:
+        name, eq, want = when.partition("=")
+        if name not in present:
+            return f"{name} is not set in the spec"
+        if eq and present[name] != want:
+            return f"{name} is not {want}"
+    if unless is not None:
+        name, eq, want = unless.partition("=")
+        if name in present and (not eq or present[name] == want):
+            return f"{name} is {want}" if eq else f"{name} is set in the spec"
+    return None
 
 
 def patch_name(path: Path) -> str:
@@ -121,7 +166,7 @@ def parse_patch(path: Path, data: Any, source: str = "") -> Patch:
                        f", not {type_name(ops)}"), key="op")
     return Patch(name=name, path=path, description=description, file=rel_path(loc, data["file"], "file"),
                  requires=tuple(rel_path(loc, r, "requires") for r in requires),
-                 ops=tuple(check_op(loc, raw, i) for i, raw in enumerate(ops, 1)))
+                 ops=tuple(check_op(loc, raw, i, data["file"]) for i, raw in enumerate(ops, 1)))
 
 
 def load_patch(path: Path) -> Patch:
@@ -160,17 +205,57 @@ def _toml_position(e: tomllib.TOMLDecodeError, source: str) -> str:
     return f"{len(lines)}:{len(lines[-1]) + 1}"
 
 
-def load_patches(directory: Path | None = None) -> list[Patch]:
+def load_patches(directory: Path | None = None, *, extra: Sequence[str] = (), disable: Sequence[str] = (),
+                 base: Path = Path("."), where: tuple[str | Path, str | Path] = ("", "")) -> list[Patch]:
+    """The built-in patch set less the `disable`d ones, then the site's patch files that the `extra` globs
+    (relative to `base`, the spec's folder) match, in that order. `where` (the spec's lines of extra and
+    disable) is where a glob that matches nothing or a wrong name is reported."""
     directory = directory or default_dir()
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise PatchError("no patch files (*.toml) found", where=directory,
                          hint="reinstall wso2patch; the patch set ships inside the package")
-    patches = [load_patch(p) for p in files]
+    builtin = _unique([load_patch(p) for p in files])
+    names = {p.name.casefold() for p in builtin}
+    for name in disable:
+        if name.casefold() not in names:
+            raise SpecError(f"[patches] disable names {name!r}, which is no built-in patch "
+                            f"{did_you_mean(name, [p.name for p in builtin])}", where=where[1],
+                            hint="'wso2patch patches' lists the built-in patches")
+    off = {n.casefold() for n in disable}
+    kept = [p for p in builtin if p.name.casefold() not in off]
+    site = [replace(load_patch(f), origin=str(f)) for f in site_files(extra, base, where[0])]
+    return _unique(kept + site)
+
+
+def _unique(patches: list[Patch]) -> list[Patch]:
+    """Names identify patches in the journal and in status: no two may share one (case ignored)."""
     seen: dict[str, Patch] = {}
     for p in patches:
         other = seen.setdefault(p.name.casefold(), p)
-        if other is not p:
-            raise PatchError(f"the patch name {p.name!r} is also the name of {other.path.name}", where=p.path,
-                             hint="rename one of them: a patch's name is its file name without the NN- prefix")
+        if other is p:
+            continue
+        if other.origin == BUILT_IN and p.origin != BUILT_IN:
+            raise PatchError(f"the patch name {p.name!r} is also the name of the built-in patch {other.path.name}",
+                             where=p.path, hint=f"rename your patch file, or replace the built-in one: add "
+                                                f"{p.name!r} to [patches] disable in the spec")
+        raise PatchError(f"the patch name {p.name!r} is also the name of {other.path.name}", where=p.path,
+                         hint="rename one of them: a patch's name is its file name without the NN- prefix")
     return patches
+
+
+def site_files(patterns: Sequence[str], base: Path, where: str | Path) -> list[Path]:
+    """The files each glob matches (sorted by name; `**` spans folders), each file once, in pattern order."""
+    out: dict[Path, Path] = {}
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, root_dir=base, recursive=True))
+        if not matches:
+            raise SpecError(f"[patches] extra {pattern!r} matches no file (looked in {base / pattern})", where=where,
+                            hint="patterns are relative to the spec's folder, e.g. \"site/*.toml\"")
+        for match in matches:
+            path = base / match
+            if not path.name.endswith(".toml") or path.is_dir():
+                raise SpecError(f"[patches] extra {pattern!r} matches {path}, which is not a .toml patch file",
+                                where=where, hint="narrow the pattern, e.g. \"site/*.toml\"")
+            out.setdefault(path.resolve(), path)
+    return list(out.values())

@@ -1,11 +1,14 @@
 """Compute every file's new bytes in memory, then prove a second run would change nothing.
 
-Nothing here writes: a Plan is what `diff` shows and what `txn.commit` writes, byte for byte.
+Nothing here writes: a Plan is what `diff` shows and what `txn.commit` writes, byte for byte. XML files
+go through ops.py; Java .properties files through wso2patch.properties, read as ISO-8859-1 (as Java
+reads them) and created when missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -13,8 +16,9 @@ from typing import Literal
 from wso2patch.driver import FileCopy
 from wso2patch.errors import ConfigError, HomeError, InternalError, PatchError
 from wso2patch.journal import outside_home
-from wso2patch.ops import apply_op
-from wso2patch.patchset import Patch, Step
+from wso2patch.ops import Op, Outcome, apply_op
+from wso2patch.patchset import BUILT_IN, Patch, Rows, Step
+from wso2patch.properties import PropOp, apply_prop_op
 from wso2patch.xmlio import Doc
 
 CARBON_XML = "repository/conf/carbon.xml"
@@ -35,10 +39,11 @@ class OpResult:
 class FilePlan:
     rel: str
     path: Path
-    old: bytes
-    new: bytes
+    old: bytes  # b"" when the file is absent (a .properties file, created when an op sets a key)
+    new: bytes  # b"" for an absent file that stays absent
     encoding: str
     results: list[OpResult] = field(default_factory=list)
+    existed: bool = True  # False: the file is absent now (rollback removes it again)
 
     @property
     def changed(self) -> bool:
@@ -64,6 +69,11 @@ class Plan:
     @property
     def pending(self) -> bool:
         return bool(self.changed or self.copied)
+
+    @property
+    def planned(self) -> dict[str, bytes]:
+        """Every planned file's bytes as apply would leave them (check --planned); absent files stay out."""
+        return {f.rel: f.new for f in self.files if f.existed or f.changed}
 
     @property
     def warnings(self) -> list[str]:
@@ -102,10 +112,25 @@ def check_home(home: Path) -> None:
 
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024  # stock Carbon config files are under 64 KiB
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFDIR: "a directory"}
+
+
+def not_regular(path: Path) -> str | None:
+    """What a config path is when it is not a regular file (following links, as config links are followed);
+    None for a regular file or nothing at all. Reading a FIFO blocks forever, /dev/zero never ends."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    return None if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def read_config(path: Path) -> bytes:
     try:
+        if (kind := not_regular(path)) is not None:
+            raise ConfigError(f"cannot read the config file: it is {kind}, not a regular file", where=path,
+                              hint="put the product's file back (a symbolic link to a regular file is fine)")
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
             raise ConfigError(f"config file is {size // (1024 * 1024)} MiB, far beyond any Carbon config file",
@@ -125,12 +150,57 @@ def _run(doc: Doc, steps: Sequence[Step]) -> tuple[Doc, list[OpResult]]:
         if step.op is None:
             results.append(OpResult(step.patch, step.kind, step.target, "skipped", step.skipped or ""))
             continue
+        assert isinstance(step.op, Op)  # patchcheck allows only XML operations on an XML file
         try:
             doc, outcome = apply_op(doc, step.op)
         except PatchError as e:
             raise PatchError(f"patch {step.patch}: {e.message}", where=e.where, hint=e.hint) from None
         results.append(OpResult(step.patch, step.kind, step.target, outcome))
     return doc, results
+
+
+def _run_props(text: str | None, steps: Sequence[Step], where: str) -> tuple[str | None, list[OpResult]]:
+    results = []
+    for step in steps:
+        if step.op is None:
+            results.append(OpResult(step.patch, step.kind, step.target, "skipped", step.skipped or ""))
+            continue
+        assert not isinstance(step.op, Op)  # patchcheck allows only property operations on a .properties file
+        outcome: Outcome
+        text, outcome = apply_prop_op(text, step.op, where=where)
+        results.append(OpResult(step.patch, step.kind, step.target, outcome))
+    return text, results
+
+
+def _last_wins(steps: Sequence[Step]) -> list[Step]:
+    """Several operations on one key of a .properties file (a site patch overriding a built-in value, a spec
+    key overriding a recommended one): the last one, in patch order, wins; the others are reported skipped."""
+    last: dict[str, Step] = {}
+    for step in steps:
+        if step.op is not None:
+            last[_prop(step.op).key] = step
+    return [s if s.op is None or last[_prop(s.op).key] is s else
+            Step(s.patch, s.kind, s.target, None, f"overridden by patch {last[_prop(s.op).key].patch}")
+            for s in steps]
+
+
+def _prop(op: Op | PropOp) -> PropOp:
+    assert not isinstance(op, Op)
+    return op
+
+
+def _unstable(path: Path, second: Sequence[OpResult], site: Set[str]) -> PatchError | InternalError:
+    """A site patch on the file is the likely cause (two patches setting one thing to different values);
+    with built-in patches only, the engine is at fault."""
+    again = {r.patch for r in second if r.result == "applied"}
+    mine = site & {r.patch for r in second}
+    if mine:
+        return PatchError(f"patches {', '.join(sorted(again | mine))} undo each other's edits: a second run would "
+                          "change the file again", where=path,
+                          hint="nothing was written; make them agree, or switch the built-in one off with "
+                               "[patches] disable")
+    return InternalError(f"unstable plan: a second run of patch {', '.join(sorted(again)) or '?'} would change the "
+                         "file again", where=path, hint="nothing was written; please report this with the file")
 
 
 def replan_doc(doc: Doc) -> Doc:
@@ -143,33 +213,59 @@ def replan_doc(doc: Doc) -> Doc:
     return again
 
 
-def plan_file(path: Path, rel: str, steps: Sequence[Step]) -> FilePlan:
+def plan_file(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = frozenset()) -> FilePlan:
+    """`site`: the names of the site's own patches, blamed (not the engine) when the plan is unstable."""
+    if rel.endswith(".properties"):
+        return plan_properties(path, rel, steps, site)
     raw = read_config(path)
     doc, results = _run(Doc(raw, where=str(path)), steps)
     if all(r.result != "applied" for r in results):  # the run just made was a run on the result: it is stable
         return FilePlan(rel=rel, path=path, old=raw, new=raw, encoding=doc.encoding, results=results)
     again, second = _run(replan_doc(doc), steps)
-    unstable = [r for r in second if r.result == "applied"]
-    if unstable or again.raw != doc.raw:
-        names = ", ".join(sorted({r.patch for r in unstable})) or "?"
-        raise InternalError(f"unstable plan: a second run of patch {names} would change the file again",
-                            where=path, hint="nothing was written; please report this with the file")
+    if any(r.result == "applied" for r in second) or again.raw != doc.raw:
+        raise _unstable(path, second, site)
     return FilePlan(rel=rel, path=path, old=raw, new=doc.raw, encoding=doc.encoding, results=results)
 
 
+def plan_properties(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = frozenset()) -> FilePlan:
+    """The file's bytes as ISO-8859-1 text (every byte one character, as Properties.load reads them); a
+    missing file is planned from nothing, in a folder that must exist (rollback removes the file, not folders)."""
+    raw = None if not path.exists() and not path.is_symlink() else read_config(path)
+    if raw is None and not path.parent.is_dir():
+        raise ConfigError(f"cannot create {path.name}: its folder is missing", where=path.parent,
+                          hint="is this a complete product home? wso2patch creates a missing .properties file, "
+                               "not its folder")
+    steps = _last_wins(steps)
+    text, results = _run_props(None if raw is None else raw.decode("latin-1"), steps, str(path))
+    again, second = _run_props(text, steps, str(path))
+    if any(r.result == "applied" for r in second) or again != text:
+        raise _unstable(path, second, site)
+    try:
+        new = (text or "").encode("latin-1")
+    except UnicodeEncodeError:  # the writer escapes everything past printable ASCII: a bug, never a file
+        raise InternalError("a property edit produced a character ISO-8859-1 cannot hold", where=path,
+                            hint="nothing was written; please report this with the file") from None
+    return FilePlan(rel=rel, path=path, old=raw or b"", new=new, encoding="iso-8859-1", results=results,
+                    existed=raw is not None)
+
+
 def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[str, str],
-               peers: Sequence[Mapping[str, str]]) -> Plan:
+               peers: Sequence[Mapping[str, str]], rows: Rows | None = None) -> Plan:
     check_home(home)
     by_file: dict[str, list[Step]] = {}
     skipped: list[OpResult] = []
     for patch in patches:
-        steps = patch.render(values, peers)
+        steps = patch.render(values, peers, rows)
         # a dangling or looping symlink still means the file is meant to be there: read it and fail loudly
         missing = [r for r in patch.requires if not (home / r).exists() and not (home / r).is_symlink()]
         if missing:
             note = f"not applicable: {missing[0]} is absent"
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", note) for s in steps]
             continue
+        if all(s.op is None for s in steps):  # nothing the spec asks for (proxy-ports without them): not opened
+            skipped += [OpResult(s.patch, s.kind, s.target, "skipped", f"not applicable: {s.skipped}") for s in steps]
+            continue
         by_file.setdefault(patch.file, []).extend(steps)
-    files = [plan_file(home / rel, rel, steps) for rel, steps in by_file.items()]
+    site = {p.name for p in patches if p.origin != BUILT_IN}
+    files = [plan_file(home / rel, rel, steps, site) for rel, steps in by_file.items()]
     return Plan(home=home, node=node, files=files, skipped=skipped)

@@ -1,8 +1,8 @@
-"""What the user sees: human output with rich, or one JSON document (schema below) with --json.
+"""What the user sees for diff, apply, rollback and recover (until they move to commands/ and render.py), the
+error document and line of every command, and the masking of secrets.
 
-JSON schema "wso2patch/1": {"schema", "command", "exit_code", "status", "nodes": [{"node", "home",
-"status", "files": [{"path", "changed", "diff"?, "operations": [{"patch", "kind", "target",
-"result", "note"}]}], "skipped": [...], "transaction"?: {...}}], "error"?: {"type", "message"}}.
+JSON: wso2patch/schema/wso2patch-2.schema.json; these commands' "nodes" entries have the shape of
+commands.nodes.NodePlanResult (diff, apply) and HomeTransactions (rollback, recover).
 """
 
 from __future__ import annotations
@@ -19,19 +19,18 @@ from rich.text import Text
 
 from wso2patch.diff import file_diff
 from wso2patch.errors import Wso2PatchError
-from wso2patch.patchset import Patch
 from wso2patch.plan import Plan
+from wso2patch.schema import SCHEMA
 from wso2patch.secrets import mask_diff, mask_text
 from wso2patch.txn import Transaction
 
-SCHEMA = "wso2patch/1"
 _STYLE = {"+": "green", "-": "red", "@": "cyan"}
 
 
 def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str, Any]:
     files = []
     for f in plan.files:
-        entry: dict[str, Any] = {"path": f.rel, "changed": f.changed,
+        entry: dict[str, Any] = {"path": f.rel, "changed": f.changed, "new": not f.existed,
                                  "operations": [asdict(r) for r in f.results]}
         if with_diff and f.changed:
             entry["diff"] = file_diff(f) if reveal else mask_diff(file_diff(f))
@@ -48,6 +47,7 @@ class Report:
     command: str
     json_mode: bool
     reveal: bool = False  # --show-secrets: print passwords instead of masking them
+    quiet: bool = False  # --quiet: no human output but warnings and errors
     nodes: list[dict[str, Any]] = field(default_factory=list)
     status: str = "ok"
     exit_code: int = 0
@@ -60,15 +60,18 @@ class Report:
         """Secrets masked where they sit (wso2patch.secrets), never by searching for a known password."""
         return text if self.reveal else mask_text(text)
 
+    def clean_diff(self, text: str) -> str:
+        """A unified diff masked side by side, elements followed across its lines (wso2patch.secrets)."""
+        return text if self.reveal else mask_diff(text)
+
     def say(self, message: str, *, style: str | None = None, stderr: bool = False) -> None:
-        if not self.json_mode:
+        if not self.json_mode and not self.quiet:
             (self.err if stderr else self.out).print(Text(self.clean(message), style=style or ""))
 
     def show_text_diff(self, text: str) -> None:
-        if self.json_mode:
+        if self.json_mode or self.quiet:
             return
-        if not self.reveal:
-            text = mask_diff(text)
+        text = self.clean_diff(text)
         if not self.out.is_terminal:  # no colours to add: rich's rendering would only cost time
             self.out.file.write(text)
             return
@@ -78,7 +81,7 @@ class Report:
         self.out.print(out, end="", crop=False)
 
     def show_diff(self, plan: Plan) -> None:
-        if self.json_mode:
+        if self.json_mode or self.quiet:
             return
         for f in plan.changed:
             self.show_text_diff(file_diff(f))
@@ -88,31 +91,13 @@ class Report:
 
     def warn(self, message: str) -> None:
         self.warnings.append(self.clean(message))
-        self.say(f"warning: {message}", style="yellow", stderr=True)
-
-    def text(self, body: str) -> None:
-        """Plain text to stdout (db sql); in JSON mode it goes into the document."""
-        if self.json_mode:
-            self.nodes.append({"text": self.clean(body)})
-        else:
-            sys.stdout.write(self.clean(body))
-
-    def table(self, title: str, columns: list[str], rows: list[list[str]], styles: list[str]) -> None:
-        if self.json_mode:
-            self.nodes.append({"title": title, "rows": [dict(zip(columns, map(self.clean, r), strict=True))
-                                                        for r in rows]})
-            return
-        cells = [columns, *([self.clean(c) for c in r] for r in rows)]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-        self.out.print(Text(title, style="bold"))
-        for row, style in zip(cells, ["bold", *styles], strict=True):  # plain, aligned, never wrapped: greppable
-            self.out.print(Text("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(),
-                                style=style), crop=False)
+        if not self.json_mode:  # even with --quiet: a warning is a problem to see
+            self.err.print(Text(self.clean(f"warning: {message}"), style="yellow"))
 
     @contextmanager
     def progress(self) -> Iterator[Callable[[str, int, int], None]]:
-        """A progress bar per label (one per schema script load); silent in JSON mode."""
-        if self.json_mode:
+        """A progress bar per label (one per schema script load); silent in JSON mode and with --quiet."""
+        if self.json_mode or self.quiet:
             yield lambda label, done, total: None
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn  # db init only
@@ -126,15 +111,6 @@ class Report:
                 prog.update(bars[label], completed=done)
 
             yield update
-
-    def patches(self, patches: list[Patch]) -> None:
-        if self.json_mode:
-            self.nodes = [{"name": p.name, "file": p.file, "description": p.description,
-                           "requires": list(p.requires), "operations": len(p.ops)} for p in patches]
-            return
-        width = max(len(p.name) for p in patches)
-        for p in patches:  # one line each, never wrapped: greppable
-            self.out.print(Text(f"{p.name:<{width}}  {p.description}"))
 
     # --- results ------------------------------------------------------------------------------------
     def node(self, plan: Plan, status: str, tx: Transaction | None = None, *, with_diff: bool = True) -> None:
@@ -155,5 +131,7 @@ class Report:
     def emit(self, **extra: Any) -> None:
         if self.json_mode:
             doc = {"schema": SCHEMA, "command": self.command, "status": self.status,
-                   "exit_code": self.exit_code, "nodes": self.nodes, "warnings": self.warnings, **extra}
+                   "exit_code": self.exit_code, "warnings": self.warnings, **extra}
+            if self.nodes or self.status != "error":  # the commands on render.py have no "nodes" of their own
+                doc["nodes"] = self.nodes
             print(json.dumps(doc, indent=2))

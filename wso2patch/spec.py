@@ -12,22 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wso2patch import hosts
+from wso2patch import hosts, spec_cluster, spec_db, spec_site
 from wso2patch.errors import SpecError
+from wso2patch.spec_cluster import Cluster, Registry
+from wso2patch.spec_db import DEFAULT_NAMES as DEFAULT_NAMES
+from wso2patch.spec_db import Database as Database
+from wso2patch.spec_site import SitePatches
 
-# key -> (type, required); nested tables map to a dict of their own
-SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
-    "cluster": {"domain": (str, False)},
-    "database": {"host": (str, True), "port": (int, False), "username": (str, True), "password": (str, False),
-                 "password_env": (str, False), "options": (str, False), "names": (dict, False)},
-    "database.names": {"user": (str, False), "registry": (str, False), "local": (str, False),
-                       "mb_store": (str, False)},
+# key -> (type or types, required); nested tables map to a dict of their own
+SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
+    "cluster": {"domain": (str, False), **spec_cluster.CLUSTER_KEYS, **spec_site.CLUSTER_KEYS},
     "node": {"id": (int, True), "host": (str, True), "offset": (int, False), "home": (str, False),
              "member_port": (int, False)},
+    **spec_cluster.SCHEMA, **spec_db.SCHEMA, **spec_site.SCHEMA,
 }
-TOP = {"cluster": dict, "database": dict, "node": list}
-DEFAULT_NAMES = {"user": "WSO2_USER_DB", "registry": "REGISTRY_DB", "local": "REGISTRY_LOCAL{id}",
-                 "mb_store": "WSO2_MB_STORE_DB"}
+TOP = {"cluster": dict, "database": dict, "registry": dict, "node": list, "patches": dict}
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
 # Refused in every string value: what an XML 1.0 config file cannot hold (C0 controls, surrogates, U+FFFE, U+FFFF)
 # and what it holds but no host, name or password means: tab, LF, CR (a reader turns CR into LF), DEL, the C1
@@ -36,7 +35,6 @@ MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
 _NONCHARS = "".join(f"\\U{p:08X}-\\U{p + 1:08X}" for p in range(0xFFFE, 0x110000, 0x10000))
 _UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufdd0-\\ufdef{_NONCHARS}]")
 _NAMED = {"\t": "tab", "\n": "line feed", "\r": "carriage return", "\x7f": "delete", "\x85": "next line"}
-_DBNAME = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -57,29 +55,16 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Database:
-    host: str
-    port: int
-    username: str
-    password: str
-    options: str | None
-    names: Mapping[str, str]
-
-    def name(self, kind: str, node_id: int) -> str:
-        return self.names[kind].replace("{id}", str(node_id))
-
-    def url(self, kind: str, node_id: int) -> str:
-        query = f"?{self.options}" if self.options else ""
-        return f"jdbc:mysql://{hosts.jdbc_authority(self.host, self.port)}/{self.name(kind, node_id)}{query}"
-
-
-@dataclass(frozen=True)
 class Spec:
     path: Path
     sha256: str
     domain: str | None
     db: Database
     nodes: tuple[Node, ...]
+    cluster: Cluster = spec_cluster.DEFAULT_CLUSTER
+    registry: Registry = spec_cluster.DEFAULT_REGISTRY
+    hazelcast: Mapping[str, str] | None = None  # [cluster.hazelcast], values as Java reads them; None: no table
+    site: SitePatches = spec_site.NO_SITE_PATCHES  # [patches]
 
     def node(self, node_id: int) -> Node:
         for n in self.nodes:
@@ -96,21 +81,19 @@ class Spec:
         n = self.node(node_id)
         v = {"node.id": str(n.id), "node.host": n.host, "node.url_host": n.url_host, "node.offset": str(n.offset),
              "node.member_port": str(n.member_port), "node.https_port": str(n.https_port),
-             "db.host": self.db.host, "db.port": str(self.db.port), "db.username": self.db.username,
-             "db.password": self.db.password}
+             **self.db.values(node_id), **self.cluster.values(n), **self.registry.values()}
         if self.domain is not None:
             v["cluster.domain"] = self.domain
-        if self.db.options:
-            v["db.options"] = self.db.options
-        for kind in DEFAULT_NAMES:
-            v[f"db.name.{kind}"] = self.db.name(kind, node_id)
-            v[f"db.url.{kind}"] = self.db.url(kind, node_id)
         return v
 
     def peer_values(self, node_id: int) -> list[dict[str, str]]:
         return [{"peer.id": str(p.id), "peer.host": p.host, "peer.url_host": p.url_host,
                  "peer.member_port": str(p.member_port)}
                 for p in self.peers(node_id)]
+
+    def rows(self) -> dict[str, list[dict[str, str]]]:
+        """The spec tables a patch may repeat an op over with for_each (variables.TABLES)."""
+        return spec_site.rows(self.hazelcast)
 
 
 def unsafe(value: str) -> str | None:
@@ -175,16 +158,33 @@ class _Checker:
                 raise self.fail(f"unknown key {key!r} in {label}", table, index, key,
                                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(schema)}")
             want, _ = schema[key]
-            if isinstance(value, str) and (bad := unsafe(value)):
-                raise self.fail(f"{label} {key} contains {bad}", table, index, key,
-                                hint="XML config files cannot carry it safely: remove it")
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and (bad := unsafe(item)):
+                    raise self.fail(f"{label} {key} contains {bad}", table, index, key,
+                                    hint="XML config files cannot carry it safely: remove it")
             if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-                raise self.fail(f"{label} {key} must be {want.__name__ if want is not dict else 'a table'}, "
-                                f"not {type(value).__name__}", table, index, key)
+                wanted = " or ".join(t.__name__ if t is not dict else "a table"
+                                     for t in (want if isinstance(want, tuple) else (want,)))
+                raise self.fail(f"{label} {key} must be {wanted}, not {type(value).__name__}", table, index, key)
         for key, (_, required) in schema.items():
             if required and key not in data:
                 raise self.fail(f"{label} needs {key!r}", table, index, hint=f"add {key} = ... to {label}")
         return data
+
+    def host(self, host: str, what: str, table: str, index: int | None, port_key: str) -> None:
+        _check_host(self, host, what, table, index, port_key)
+
+    def env_secret(self, variable: str, table: str, key: str) -> str:
+        """The value of the environment variable a `..._env` key names; a secret: never quoted in an error."""
+        value = os.environ.get(variable)
+        if value is None:
+            raise self.fail(f"{key} names ${variable}, which is not set", table, None, key,
+                            hint=f"export {variable}=... and rerun")
+        if bad := unsafe(value):
+            why = " (a carriage return often comes from a file with Windows line endings)" if "\r" in value else ""
+            raise self.fail(f"{key} names ${variable}, whose value contains {bad}", table, None, key,
+                            hint=f"set {variable} without it and rerun{why}")
+        return value
 
 
 def load_spec(path: Path) -> Spec:
@@ -214,53 +214,28 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         if key not in TOP:
             close = difflib.get_close_matches(key, TOP, n=1)
             raise c.fail(f"unknown table [{key}]", key, hint=f"did you mean [{close[0]}]?" if close else
-                         "known tables: [cluster], [database], [[node]]")
+                         "known tables: [cluster], [database], [registry], [[node]], [patches]")
         if not isinstance(value, TOP[key]):
             raise c.fail(f"{key} must be {'[[node]] tables' if key == 'node' else f'a [{key}] table'}", key)
-    cluster = c.table(data.get("cluster", {}), "cluster")
+    raw_cluster = c.table(data.get("cluster", {}), "cluster")
+    cluster = spec_cluster.load(c, raw_cluster)
     if "database" not in data:
         raise SpecError("the spec has no [database] table", where=path,
                         hint="add [database] with host, username and password (see 'wso2patch init')")
-    db = c.table(data["database"], "database")
-    _check_host(c, db["host"], "database host", "database", None, "port")
-    if db.get("options", "").startswith("?"):
-        raise c.fail("database options start with '?', which wso2patch puts between the database name and the "
-                     "options itself", "database", None, "options", hint="remove the leading '?'")
-    names = dict(DEFAULT_NAMES, **c.table(db.get("names", {}), "database.names"))
-    if ("password" in db) == ("password_env" in db):
-        raise c.fail("[database] needs exactly one of password and password_env", "database",
-                     hint="set password = \"...\" or password_env = \"VARIABLE\"")
-    password = db.get("password")
-    if password is None:
-        password = os.environ.get(db["password_env"])
-        if password is None:
-            raise c.fail(f"password_env names ${db['password_env']}, which is not set", "database", None,
-                         "password_env", hint=f"export {db['password_env']}=... and rerun")
-        if bad := unsafe(password):  # the value is a secret: name the character, never the value
-            why = " (a carriage return often comes from a file with Windows line endings)" if "\r" in password else ""
-            raise c.fail(f"password_env names ${db['password_env']}, whose value contains {bad}", "database", None,
-                         "password_env", hint=f"set {db['password_env']} without it and rerun{why}")
-    port = db.get("port", 3306)
-    if not 1 <= port <= 65535:
-        raise c.fail(f"database port {port} is out of range 1..65535", "database", None, "port")
+    db = spec_db.load(c, data["database"])
+    registry = spec_cluster.load_registry(c, data.get("registry", {}))
     raw_nodes = data.get("node", [])
     if not raw_nodes:
         raise SpecError("the spec has no [[node]] tables", where=path, hint="add one [[node]] per cluster member")
     nodes = [_node(c, path, raw, i) for i, raw in enumerate(raw_nodes)]
-    for kind, template in names.items():
-        for n in nodes:
-            if not _DBNAME.match(template.replace("{id}", str(n.id))):
-                raise c.fail(f"database name {template!r} ({kind}) is not a plain MySQL name "
-                             "(letters, digits, _ and $; {id} for the node id)", "database.names", None, kind)
-    if len(nodes) > 1 and "{id}" not in names["local"]:
-        raise c.fail("database.names.local must contain {id}: every node needs its own local registry",
-                     "database.names", None, "local")
+    spec_db.check_names(c, db, [n.id for n in nodes])
     _check_unique(c, nodes)
     _check_loopback(c, nodes)
     _check_homes(c, nodes)
-    return Spec(path=path, sha256=digest, domain=cluster.get("domain"), nodes=tuple(sorted(nodes, key=lambda n: n.id)),
-                db=Database(host=db["host"], port=port, username=db["username"], password=password,
-                            options=db.get("options"), names=names))
+    return Spec(path=path, sha256=digest, domain=data.get("cluster", {}).get("domain"),
+                nodes=tuple(sorted(nodes, key=lambda n: n.id)), db=db, cluster=cluster, registry=registry,
+                hazelcast=spec_site.load_hazelcast(c, raw_cluster),
+                site=spec_site.load_patches_table(c, path, data.get("patches", {})))
 
 
 def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:

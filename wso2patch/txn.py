@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from wso2patch.errors import ConfigError, DriftError, InternalError, WriteError
+from wso2patch import interrupt
+from wso2patch.errors import (
+    ConfigError,
+    DriftError,
+    InternalError,
+    NoSuchTransactionError,
+    PartialWriteError,
+    WriteError,
+    Wso2PatchError,
+)
 from wso2patch.journal import (
     STATE_DIR,
     FileRecord,
@@ -32,12 +41,8 @@ from wso2patch.journal import (
     sha256,
 )
 
-__all__ = ["STATE_DIR", "Change", "Journal", "Transaction", "commit", "drifted", "recover",
-           "rollback"]
-
-
-class PartialWriteError(WriteError):
-    """A write failed and putting back the files already written failed too."""
+__all__ = ["STATE_DIR", "Change", "Journal", "PartialWriteError", "Transaction", "commit", "drifted", "recover",
+           "rollback", "to_undo"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,10 @@ def _new_id(txs: Sequence[Transaction]) -> tuple[str, str]:
 
 def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) -> None:
     """Write each (rel, new, old) in order; on failure put the written ones back in reverse.
-    If putting back fails too, the WriteError says so (the journal then still holds the work).
-    Each folder is fsynced once, after the last file: every rename is on disk when this returns."""
+    If putting back fails too, PartialWriteError says so (the journal then still holds the work).
+    Between two files is the safe point where a signal noted meanwhile stops the swap (interrupt.py):
+    every file is whole there, and the journal says what recovery must do. Each folder is fsynced once, after
+    the last file (or at that safe point, before the signal is acted on): every rename is on disk then."""
     done: list[tuple[str, bytes | None]] = []
     with FolderSyncs() as folders:
         for rel, new, old in writes:
@@ -70,6 +77,12 @@ def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) 
             except OSError as e:
                 _put_back(home, done, rel, e)
             done.append((rel, old))
+            try:
+                interrupt.check()
+            except interrupt.Interrupt:
+                with contextlib.suppress(OSError):  # best effort: recovery, which runs next, writes durably
+                    folders.sync()
+                raise
         try:
             folders.sync()
         except OSError as e:
@@ -84,7 +97,8 @@ def _put_back(home: Path, done: Sequence[tuple[str, bytes | None]], rel: str, e:
     except OSError as e2:
         raise PartialWriteError(f"cannot write: {e.strerror or e}; putting back the files already written "
                                 f"failed too ({e2.strerror or e2})", where=home / rel,
-                                hint="fix the cause, then run 'wso2patch recover' on this home") from None
+                                hint="nothing is lost: the journal holds the transaction; fix the cause "
+                                     f"(space, permissions), then run 'wso2patch recover --home {home}'") from None
     raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
                      hint="every file was left as it was; fix the cause (space, permissions) and rerun") from None
 
@@ -123,23 +137,37 @@ def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int
                                            after=sha256(c.new), backup=backup if c.old is not None else "",
                                            snapshot=snapshot))
             folders.sync()  # every backup is on disk before the journal points at it
+        interrupt.check()  # a signal while backing up: stop before the first write, leaving no trace
         journal.save([*txs, tx])
     except ConfigError:  # a link planted in .wso2patch meanwhile: refused, not followed
         _forget(journal, txs, tx_id)
         raise
-    except OSError as e:
+    except (OSError, interrupt.Interrupt) as e:
         _forget(journal, txs, tx_id)
+        if isinstance(e, interrupt.Interrupt):
+            raise
         raise WriteError(f"cannot write backups: {e.strerror or e}", where=journal.dir,
                          hint="nothing was changed; make the home writable (or free space) and rerun") from None
     try:
         _swap(home, [(c.rel, c.new, c.old) for c in changes])
-    except PartialWriteError:
-        raise  # the journal keeps the transaction pending: recovery will finish the job
     except WriteError:
         _forget(journal, txs, tx_id)  # the swap was undone: forget the transaction
+        try:
+            forgotten = all(t.id != tx_id for t in journal.load())
+        except Wso2PatchError:
+            forgotten = False
+        if not forgotten:  # the journal could not be saved (the disk is full): it still says "pending"
+            raise PartialWriteError(f"cannot write: {journal.path} could not be saved after every file was put "
+                                    "back", where=home, hint="nothing is lost; free space, then run 'wso2patch "
+                                    f"recover --home {home}'") from None
         raise
     tx.state = "committed"
-    journal.save([*txs, tx])
+    try:
+        journal.save([*txs, tx])
+    except OSError as e:  # every file is written; the journal still says "pending", which recovery finishes
+        raise PartialWriteError(f"every file was written, but the journal could not record it: {e.strerror or e}",
+                                where=journal.path, hint="nothing is lost; fix the cause (free space), then run "
+                                f"'wso2patch recover --home {home}': it marks the apply complete") from None
     return tx
 
 
@@ -219,19 +247,28 @@ def _undo(home: Path, journal: Journal, txs: list[Transaction], tx: Transaction)
     journal.save(txs)
 
 
+def to_undo(home: Path, txs: Sequence[Transaction], to: str | None, *,
+            finishing: Collection[str] = ()) -> list[Transaction]:
+    """What a rollback undoes, oldest first: the newest applied transaction, or every one back to and including
+    `to`; none when nothing is applied (whatever `to`). `finishing`: ids of unfinished applies that recovery will
+    mark complete first, which count as applied. The one place this choice is made: the rollback command's
+    refusals decide on it before recovering, and rollback() below undoes it after."""
+    live = [t for t in txs if t.state == "committed" or t.id in finishing]
+    ids = [t.id for t in live]
+    if to is None or not live:
+        return live[-1:]
+    if to not in ids:
+        also = f"; this home also needs 'wso2patch recover --home {home}'" if finishing else ""
+        raise NoSuchTransactionError(f"no applied transaction {to}", where=home,
+                                     hint=f"see 'wso2patch history --home {home}'{also}")
+    return live[ids.index(to):]
+
+
 def rollback(home: Path, *, managed: Managed, to: str | None = None, force: bool = False) -> list[Transaction]:
     """Undo the last committed transaction, or every one back to and including `to`; newest first."""
     journal = Journal(home, managed)
     txs = journal.load()
-    live = [t for t in txs if t.state == "committed"]
-    if to is not None:
-        ids = [t.id for t in live]
-        if to not in ids:
-            raise WriteError(f"no applied transaction {to} to roll back to", where=home,
-                             hint="see 'wso2patch history' for the ids")
-        undo = live[ids.index(to):]
-    else:
-        undo = live[-1:]
+    undo = to_undo(home, txs, to)
     changed = drifted(home, undo)
     if changed and not force:
         raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in changed)}", where=home,

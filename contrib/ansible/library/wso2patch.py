@@ -70,7 +70,7 @@ notes:
   - The spec may name the database password through C(password_env); set that variable with the task's
     C(environment) keyword (and C(no_log)) so that it reaches wso2patch on the managed host.
   - Undo an apply with C(wso2patch rollback --home HOME --yes) on the host; the transaction id is returned.
-  - wso2patch's README documents the commands, the cluster spec, the JSON schema C(wso2patch/1) and the exit codes;
+  - wso2patch's README documents the commands, the cluster spec, the JSON schema C(wso2patch/2) and the exit codes;
     C(contrib/ansible/README.md) documents this module.
 """
 
@@ -149,7 +149,7 @@ stderr:
   type: str
 """
 
-SCHEMA = "wso2patch/1"
+SCHEMA = "wso2patch/2"
 
 
 def _one_line(stderr: str) -> str:
@@ -211,7 +211,7 @@ def main() -> None:
     if doc is None or error or rc not in allowed:
         if isinstance(error, dict) and error.get("message"):
             msg = str(error["message"])
-        else:  # usage errors (exit 2) and crashes print no JSON: their one line is on stderr
+        else:  # a crash prints no JSON: its one line is on stderr
             msg = _one_line(stderr) or f"wso2patch {command} exited {rc} without a JSON document on stdout"
         module.fail_json(msg=msg, rc=rc, stderr=stderr, **result)
     if doc.get("schema") != SCHEMA:

@@ -1,0 +1,211 @@
+"""Per-node results of the commands that plan or write a home: diff, apply, rollback, recover.
+
+diff and apply report a NodePlanResult per node (files, their operations and diffs, copied files, skipped
+operations, the transaction written); rollback and recover a HomeTransactions per home. A journal Transaction
+is itself the result type of a transaction: one shape, the journal's, in every document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from wso2patch.commands import A_DIFF, OMIT_NONE, Block, Diff, Line, Result
+from wso2patch.diff import file_diff
+from wso2patch.errors import Wso2PatchError
+from wso2patch.journal import STATE_DIR, Transaction
+from wso2patch.plan import OpResult, Plan
+from wso2patch.workflow import what_recovery_did
+
+TransactionResult = Transaction
+NodeState = Literal["pending", "clean", "applied", "already", "error"]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    type: str  # the exception class
+    message: str  # its one line
+    exit_code: int  # what the command exits with when this node's failure is the first
+
+    @classmethod
+    def of(cls, e: Wso2PatchError) -> ErrorInfo:
+        return cls(type(e).__name__, str(e), int(e.exit_code))
+
+
+@dataclass(frozen=True)
+class NodeTrouble:
+    """A node of a several-node diff or apply that has no plan: its home is not on this machine ("missing", which
+    is no failure: the spec's other hosts hold such homes), or planning or writing it failed ("failed"; "error"
+    in the document of a run that ended there, with what recovery did first)."""
+
+    node: int
+    home: Path | None  # None: the spec gives the node no home
+    status: Literal["failed", "missing", "error"]  # error: in the document of a run an error or a signal ended
+    error: ErrorInfo | None = field(default=None, metadata=OMIT_NONE)
+    recovered: list[TransactionResult] | None = field(default=None, metadata=OMIT_NONE)
+
+    def line(self) -> Line:
+        if self.status == "missing":
+            return Line(f"node {self.node} ({self.home or 'no home in the spec'}): home not on this machine, "
+                        "skipped", "yellow", stderr=True)
+        return Line(f"node {self.node} ({self.home}): failed: {self.error.message if self.error else '?'}", "red",
+                    stderr=True)
+
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str  # relative to the home
+    changed: bool
+    operations: list[OpResult]
+    diff: str | None = field(default=None, metadata=OMIT_NONE | A_DIFF)  # the unified diff of a changed file
+    new: bool = False  # the file did not exist (a .properties file the patch set creates)
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    path: str
+    changed: bool
+    bytes: int
+    new: bool  # the file did not exist
+
+
+@dataclass(frozen=True)
+class NodePlanResult:
+    node: int
+    home: Path
+    files: list[FileResult]
+    copies: list[CopyResult]
+    skipped: list[OpResult]  # operations of patches whose required files this home lacks
+    status: NodeState
+    transaction: TransactionResult | None = field(default=None, metadata=OMIT_NONE)
+    # what recovery finished or undid before this apply planned (None: the command does not recover, as diff)
+    recovered: list[TransactionResult] | None = field(default=None, metadata=OMIT_NONE)
+
+    @classmethod
+    def from_plan(cls, plan: Plan, status: NodeState, transaction: Transaction | None = None, *,
+                  diffs: bool = True) -> NodePlanResult:
+        files = [FileResult(f.rel, f.changed, list(f.results), file_diff(f) if diffs and f.changed else None,
+                            not f.existed) for f in plan.files]
+        copies = [CopyResult(c.rel, c.changed, len(c.new), c.old is None) for c in plan.copies]
+        return cls(plan.node, plan.home, files, copies, list(plan.skipped), status, transaction)
+
+    @property
+    def changed(self) -> list[str]:
+        return [f.path for f in self.files if f.changed]
+
+    def written(self) -> int:
+        return len(self.changed) + sum(c.changed for c in self.copies)
+
+    def preview(self) -> list[Block]:
+        """The bytes it would write: each changed file's diff, each copied file named."""
+        out: list[Block] = [Diff(f.diff) for f in self.files if f.diff]
+        return out + [Line(f"{'new file' if c.new else 'replaced file'}: {c.path} (binary, {c.bytes} bytes)",
+                           "bold green") for c in self.copies if c.changed]
+
+
+NodeOutcome = NodePlanResult | NodeTrouble
+
+
+@dataclass(kw_only=True)
+class DiffResult(Result):
+    """One node: its diff, then its line. Several: a '# node N (home)' header on stdout before each node's diff (a
+    saved 'diff > plan.diff' says whose each file is), then one line per node, homes not here and failures included."""
+
+    command: ClassVar[str] = "diff"
+    status: Literal["pending", "clean", "failed"]
+    nodes: list[NodeOutcome]
+
+    def human(self) -> list[Block]:
+        several = len(self.nodes) > 1
+        out: list[Block] = []
+        lines: list[Block] = []
+        for n in self.nodes:
+            if isinstance(n, NodeTrouble):
+                lines.append(n.line())
+                continue
+            shown = n.preview()
+            if several and shown:
+                out.append(Line(f"# node {n.node} ({n.home})"))
+            what = f"{len(n.changed)} file(s) would change: {', '.join(n.changed)}" if n.written() else \
+                "nothing to change"
+            out += shown
+            lines.append(Line(f"node {n.node} ({n.home}): {what}", stderr=True))
+        return out + lines
+
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
+
+
+@dataclass(kw_only=True)
+class ApplyResult(Result):
+    """Each node's diff was shown before asking (Ui.confirm with the node's preview); this says what was done, a
+    line per node: patched, already applied, failed (and why) or home not on this machine."""
+
+    command: ClassVar[str] = "apply"
+    status: Literal["applied", "already", "failed"]
+    nodes: list[NodeOutcome]
+
+    def human(self) -> list[Block]:
+        out: list[Block] = []
+        for n in self.nodes:
+            if isinstance(n, NodeTrouble):
+                out.append(n.line())
+            elif n.status == "applied":  # what recovery did first was shown with the preview
+                out.append(Line(f"node {n.node} ({n.home}): wrote {n.written()} file(s); backups in "
+                                f"{n.home / STATE_DIR}; undo with: wso2patch rollback --home {n.home}", "green"))
+            else:
+                out += recovery_lines(n)
+                out.append(Line(f"node {n.node} ({n.home}): already applied, nothing to write ({len(n.files)} "
+                                "files checked)", "green"))
+        return out
+
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
+
+
+def recovery_lines(n: NodePlanResult) -> list[Block]:
+    """What recovery finished or undid in a node's home before the apply planned it."""
+    from wso2patch.workflow import what_recovery_did
+
+    return [Line(f"node {n.node} ({n.home}): {what_recovery_did(t)}", "yellow") for t in n.recovered or []]
+
+
+@dataclass(frozen=True)
+class HomeTransactions:
+    home: Path
+    status: Literal["rolled_back", "recovered", "nothing"]
+    transactions: list[TransactionResult]  # what the command itself undid (rollback), newest first
+    recovered: list[TransactionResult]  # what recovery finished or undid first
+
+
+@dataclass(kw_only=True)
+class RollbackResult(Result):
+    command: ClassVar[str] = "rollback"
+    status: Literal["rolled_back", "nothing"]
+    nodes: list[HomeTransactions]
+
+    def human(self) -> list[Block]:
+        out: list[Block] = []
+        for h in self.nodes:
+            files = ", ".join(sorted({f.path for t in h.transactions for f in t.files}))
+            ids = ", ".join(t.id for t in h.transactions)
+            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered]
+            out.append(Line(f"{h.home}: restored {files} (apply {ids})" if h.transactions else
+                            f"{h.home}: nothing to roll back", "green"))
+        return out
+
+
+@dataclass(kw_only=True)
+class RecoverResult(Result):
+    command: ClassVar[str] = "recover"
+    status: Literal["recovered", "nothing"]
+    nodes: list[HomeTransactions]
+
+    def human(self) -> list[Block]:
+        out: list[Block] = []
+        for h in self.nodes:
+            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered] or [
+                Line(f"{h.home}: nothing to recover", "green")]
+        return out

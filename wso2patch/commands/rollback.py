@@ -1,0 +1,84 @@
+"""wso2patch rollback / recover: restore a home's files byte for byte to before an apply, or finish or undo what a
+killed apply or rollback left. Both write under the home's lock, inside critical sections (workflow.critical)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from wso2patch import txn
+from wso2patch.commands import Block, Diff, Line, Result, Ui
+from wso2patch.commands.nodes import HomeTransactions, RecoverResult, RollbackResult
+from wso2patch.errors import DriftError
+from wso2patch.journal import Transaction
+from wso2patch.workflow import (
+    critical,
+    drift_diffs,
+    forecast,
+    journal_of,
+    locked_home,
+    managed,
+    recover_now,
+    require_regular,
+    unfinished_error,
+    writing,
+)
+
+
+@dataclass(kw_only=True)
+class RollbackPreview(Result):
+    """Shown before asking (or before refusing a hand edit): what changed by hand, and what recovery does first.
+    Never a JSON document: with --json nothing is shown before the answer."""
+
+    command: ClassVar[str] = "rollback"
+    status: Literal["pending"] = "pending"
+    home: Path
+    drift: list[str]  # a unified diff per file changed by hand since wso2patch wrote it
+    finishing: list[Transaction] = field(default_factory=list)  # interrupted applies recovery marks complete first
+
+    def human(self) -> list[Block]:
+        return [*(Diff(d) for d in self.drift),
+                *(Line(f"{self.home}: first, recovery marks interrupted apply {t.id} complete (its files were all "
+                       "written)", "yellow") for t in self.finishing)]
+
+
+def rollback(home: Path, ui: Ui, *, to: str | None = None, force: bool = False) -> RollbackResult:
+    """Undo the newest apply that changed something in `home`, or every apply back to and including `to`."""
+    with locked_home(home):
+        # Decide from the journal as recovery would leave it, without recovering: every refusal below writes
+        # nothing. Where recovery itself would change files (undo an apply, complete a rollback), that is
+        # for 'recover' to do, not for a rollback to pile another undo on top of.
+        todo = forecast(home)
+        if any(outcome != "committed" for _, outcome in todo):
+            raise unfinished_error(home, [t for t in todo if t[1] != "committed"], "rollback")
+        note = f"; this home also needs 'wso2patch recover --home {home}'" if todo else ""
+        undo = txn.to_undo(home, journal_of(home).load(), to, finishing={t.id for t, _ in todo})
+        if not undo:
+            return RollbackResult(status="nothing", nodes=[HomeTransactions(home, "nothing", [], [])])
+        rels = sorted({f.path for t in undo for f in t.files})
+        files = ", ".join(rels)
+        require_regular(home, rels)
+        hand = txn.drifted(home, undo)
+        preview = RollbackPreview(home=home, drift=drift_diffs(home, undo))
+        if hand and not force:
+            ui.show(preview)
+            raise DriftError(f"changed by hand since it was applied: {', '.join(f.path for f in hand)}", where=home,
+                             hint=f"nothing was restored; keep the hand edits, or rerun with --force to overwrite "
+                                  f"them{note}")
+        preview.finishing = [t for t, _ in todo]
+        ui.confirm(preview, f"Restore {files} in {home} to before apply {undo[0].id}?",
+                   f"it would restore {files}{note}")
+        recovered = recover_now(home) if todo else []
+        with critical(home, "rollback") as said:
+            done = txn.rollback(home, managed=managed, to=to, force=force)
+            said.append(f"{home}: the rollback completed: {files} restored to before apply {done[-1].id}")
+    return RollbackResult(status="rolled_back", nodes=[HomeTransactions(home, "rolled_back", done, recovered)])
+
+
+def recover(home: Path) -> RecoverResult:
+    """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
+    with writing(home) as done:
+        pass
+    status: Literal["recovered", "nothing"] = "recovered" if done else "nothing"
+    return RecoverResult(status=status, nodes=[HomeTransactions(home, status, [], done)])

@@ -1,3 +1,3 @@
-from wso2patch.cli import main
+from wso2patch.entry import main
 
 main()

@@ -19,23 +19,25 @@ from pathlib import Path
 
 from wso2patch.entries import FileRecord, Managed, Transaction, parse
 from wso2patch.errors import ConfigError
+from wso2patch.fsyncs import FolderSyncs
 from wso2patch.lock import locked
 from wso2patch.statedir import JOURNAL, STATE_DIR, TMP_SUFFIX, StateDir, adopt, pause
 
-__all__ = ["STATE_DIR", "TMP_SUFFIX", "FileRecord", "Journal", "Managed", "Transaction", "atomic_write", "locked",
-           "outside_home", "pause", "put", "read", "remove_strays", "sha256"]
+__all__ = ["STATE_DIR", "TMP_SUFFIX", "FileRecord", "FolderSyncs", "Journal", "Managed", "Transaction", "atomic_write",
+           "locked", "outside_home", "pause", "put", "read", "remove_strays", "sha256"]
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, *, durable: bool | FolderSyncs = True) -> None:
     """Write a file of the home via a temporary file in the same folder, fsync, rename. An existing file keeps its
     mode and owner; a new one (the driver jar) takes the umask's mode and its folder's owner and group, so that
     a server running as the product's user can load what root copied in. A symlinked config is edited through
     the link (the link itself stays). `durable=False` skips the fsyncs, for files nothing depends on surviving
-    a power cut."""
+    a power cut. `durable=FolderSyncs` fsyncs the file and leaves the folder's fsync to that FolderSyncs, which
+    the caller syncs before it relies on the file."""
     target = Path(os.path.realpath(path))
     folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -63,13 +65,15 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=folder)
             raise
-        if durable:
+        if isinstance(durable, FolderSyncs):
+            durable.add(folder)
+        elif durable:
             os.fsync(folder)
     finally:
         os.close(folder)
 
 
-def put(path: Path, data: bytes | None, *, durable: bool = True) -> None:
+def put(path: Path, data: bytes | None, *, durable: bool | FolderSyncs = True) -> None:
     """Write a file of the home atomically (creating its folder), or remove it when data is None."""
     if data is None:
         path.unlink(missing_ok=True)

@@ -42,7 +42,7 @@ NODE_SETS = ("xpath", "parent", "select", "after")  # XPaths that must select no
 HINT = "fix the patch file"
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _VAR_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # XML 1.0 Char, inverted
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 Char
 _MARK = "wso2patch<&>\"'--"  # a value that breaks XML wherever a variable may not stand
 _PROBE = etree.fromstring("<wso2patch-probe/>")
 

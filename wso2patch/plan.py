@@ -203,13 +203,25 @@ def _unstable(path: Path, second: Sequence[OpResult], site: Set[str]) -> PatchEr
                          "file again", where=path, hint="nothing was written; please report this with the file")
 
 
+def replan_doc(doc: Doc) -> Doc:
+    """The result parsed afresh from its bytes, for the second run. Spans moved by edits rather than scanned are
+    checked against a scan here; scanned ones are the scan of these very bytes, kept."""
+    again = Doc(doc.raw, where=doc.where, encoding=doc.encoding, spans=doc.spans if doc.scanned else None)
+    if again.spans != doc.spans:
+        raise InternalError("moved node positions differ from a scan of the result", where=doc.where,
+                            hint="nothing was written; please report this with the file")
+    return again
+
+
 def plan_file(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = frozenset()) -> FilePlan:
     """`site`: the names of the site's own patches, blamed (not the engine) when the plan is unstable."""
     if rel.endswith(".properties"):
         return plan_properties(path, rel, steps, site)
     raw = read_config(path)
     doc, results = _run(Doc(raw, where=str(path)), steps)
-    again, second = _run(Doc(doc.raw, where=str(path), encoding=doc.encoding), steps)
+    if all(r.result != "applied" for r in results):  # the run just made was a run on the result: it is stable
+        return FilePlan(rel=rel, path=path, old=raw, new=raw, encoding=doc.encoding, results=results)
+    again, second = _run(replan_doc(doc), steps)
     if any(r.result == "applied" for r in second) or again.raw != doc.raw:
         raise _unstable(path, second, site)
     return FilePlan(rel=rel, path=path, old=raw, new=doc.raw, encoding=doc.encoding, results=results)

@@ -18,9 +18,10 @@ _NAME = r"[^\s/>=\"']+"
 _START = re.compile(rf"<({_NAME})((?:\s+{_NAME}\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
 _ATTR = re.compile(rf"\s+({_NAME})\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _END = re.compile(r"</[^>]*>")
+_DECLARATION = re.compile(r"<\?xml[\s?]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     """Where one node sits in the text. For elements: the start tag is [start, tag_end),
     the content [tag_end, close_start), the end tag [close_start, end)."""
@@ -60,42 +61,42 @@ def scan(text: str) -> list[Span]:
     """Spans of every element, comment and processing instruction, in document order."""
     spans: list[Span] = []
     stack: list[Span] = []
-    pos = 0
-    while True:
-        i = text.find("<", pos)
-        if i < 0:
-            return spans
-        if text.startswith("<!--", i):
-            j = text.index("-->", i + 4) + 3
-            spans.append(Span("comment", i, j))
-        elif text.startswith("<![CDATA[", i):
-            j = text.index("]]>", i) + 3
-        elif text.startswith("<?", i):
-            j = text.index("?>", i) + 2
-            if not re.match(r"<\?xml[\s?]", text[i : i + 6]):  # the declaration is not a node
-                spans.append(Span("pi", i, j))
-        elif text.startswith("<!", i):
-            j = _skip_doctype(text, i)
-        elif text.startswith("</", i):
+    find, start_tag, pos = text.find, _START.match, 0
+    while (i := find("<", pos)) >= 0:
+        second = text[i + 1 : i + 2]  # what follows '<' says what the markup is
+        if second == "/":
             m = _END.match(text, i)
             if m is None or not stack:
                 raise ValueError(f"unexpected end tag at offset {i}")
-            j = m.end()
+            pos = m.end()
             el = stack.pop()
-            el.close_start, el.end = i, j
+            el.close_start, el.end = i, pos
+        elif second == "!":
+            if text.startswith("<!--", i):
+                pos = text.index("-->", i + 4) + 3
+                spans.append(Span("comment", i, pos))
+            elif text.startswith("<![CDATA[", i):
+                pos = text.index("]]>", i) + 3
+            else:
+                pos = _skip_doctype(text, i)
+        elif second == "?":
+            pos = text.index("?>", i) + 2
+            if not _DECLARATION.match(text, i):  # the declaration is not a node
+                spans.append(Span("pi", i, pos))
         else:
-            m = _START.match(text, i)
+            m = start_tag(text, i)
             if m is None:
                 raise ValueError(f"unreadable start tag at offset {i}")
-            j = m.end()
-            el = Span("element", i, tag_end=j, raw_name=m.group(1))
-            for a in _ATTR.finditer(text, m.start(2), m.end(2)):
-                grp = 2 if a.group(2) is not None else 3
-                el.attrs[a.group(1)] = (a.start(grp), a.end(grp), text[a.start(grp) - 1])
+            pos = m.end()
+            el = Span("element", i, tag_end=pos, raw_name=m.group(1))
+            if m.end(2) > m.start(2):
+                for a in _ATTR.finditer(text, m.start(2), m.end(2)):
+                    grp = 2 if a.group(2) is not None else 3
+                    el.attrs[a.group(1)] = (a.start(grp), a.end(grp), text[a.start(grp) - 1])
             spans.append(el)
             if m.group(3):
                 el.self_closing = True
-                el.close_start = el.end = j
+                el.close_start = el.end = pos
             else:
                 stack.append(el)
-        pos = j
+    return spans

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from wso2patch.errors import ConfigError
+from wso2patch.fsyncs import FolderSyncs
 
 STATE_DIR = ".wso2patch"
 JOURNAL = "journal.json"
@@ -156,10 +157,11 @@ class StateDir:
                 os.close(fd)
         return all(st.st_uid == os.geteuid() and not st.st_mode & 0o022 for st in stats)
 
-    def write(self, rel: str, data: bytes, *, durable: bool = True, like: os.stat_result | None = None) -> None:
+    def write(self, rel: str, data: bytes, *, durable: bool | FolderSyncs = True,
+              like: os.stat_result | None = None) -> None:
         """Atomically (temporary file, fsync, rename in the same folder), creating the folders on the way. The
         file takes `like`'s mode and owner (a backup is no more readable than the file it copies), else the
-        umask's mode and its folder's owner."""
+        umask's mode and its folder's owner. `durable=FolderSyncs` leaves the folder's fsync to that FolderSyncs."""
         parents, name = split(rel)
         with self.folder("/".join(parents), create=True) as folder:
             assert folder is not None
@@ -184,7 +186,9 @@ class StateDir:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp, dir_fd=folder)
                 raise
-            if durable:
+            if isinstance(durable, FolderSyncs):
+                durable.add(folder)
+            elif durable:
                 os.fsync(folder)
 
     def remove(self, rel: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from wso2patch import interrupt
 from wso2patch.errors import (
@@ -28,6 +29,7 @@ from wso2patch.errors import (
 from wso2patch.journal import (
     STATE_DIR,
     FileRecord,
+    FolderSyncs,
     Journal,
     Managed,
     Transaction,
@@ -64,27 +66,41 @@ def _swap(home: Path, writes: Sequence[tuple[str, bytes | None, bytes | None]]) 
     """Write each (rel, new, old) in order; on failure put the written ones back in reverse.
     If putting back fails too, PartialWriteError says so (the journal then still holds the work).
     Between two files is the safe point where a signal noted meanwhile stops the swap (interrupt.py):
-    every file is whole there, and the journal says what recovery must do."""
+    every file is whole there, and the journal says what recovery must do. Each folder is fsynced once, after
+    the last file (or at that safe point, before the signal is acted on): every rename is on disk then."""
     done: list[tuple[str, bytes | None]] = []
-    for rel, new, old in writes:
-        try:
-            put(home / rel, new)
-            pause()
-        except OSError as e:
+    with FolderSyncs() as folders:
+        for rel, new, old in writes:
             try:
-                for back_rel, back_old in reversed(done):
-                    put(home / back_rel, back_old)
-            except OSError as e2:
-                raise PartialWriteError(f"cannot write: {e.strerror or e}; putting back the files already written "
-                                        f"failed too ({e2.strerror or e2})", where=home / rel,
-                                        hint="nothing is lost: the journal holds the transaction; fix the cause "
-                                             f"(space, permissions), then run 'wso2patch recover --home {home}'"
-                                        ) from None
-            raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
-                             hint="every file was left as it was; fix the cause (space, permissions) and rerun"
-                             ) from None
-        done.append((rel, old))
-        interrupt.check()
+                put(home / rel, new, durable=folders)
+                pause()
+            except OSError as e:
+                _put_back(home, done, rel, e)
+            done.append((rel, old))
+            try:
+                interrupt.check()
+            except interrupt.Interrupt:
+                with contextlib.suppress(OSError):  # best effort: recovery, which runs next, writes durably
+                    folders.sync()
+                raise
+        try:
+            folders.sync()
+        except OSError as e:
+            _put_back(home, done, done[-1][0], e)
+
+
+def _put_back(home: Path, done: Sequence[tuple[str, bytes | None]], rel: str, e: OSError) -> NoReturn:
+    """Writing `rel` failed: put back the files already written, newest first, and say so."""
+    try:
+        for back_rel, back_old in reversed(done):
+            put(home / back_rel, back_old)
+    except OSError as e2:
+        raise PartialWriteError(f"cannot write: {e.strerror or e}; putting back the files already written "
+                                f"failed too ({e2.strerror or e2})", where=home / rel,
+                                hint="nothing is lost: the journal holds the transaction; fix the cause "
+                                     f"(space, permissions), then run 'wso2patch recover --home {home}'") from None
+    raise WriteError(f"cannot write: {e.strerror or e}", where=home / rel,
+                     hint="every file was left as it was; fix the cause (space, permissions) and rerun") from None
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -110,15 +126,17 @@ def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int
     tx = Transaction(id=tx_id, time=when, node=node, spec=str(spec) if spec else None, spec_sha256=spec_sha,
                      state="pending", patches=list(patches))
     try:
-        for c in changes:
-            backup, snapshot = f"backups/{tx_id}/{c.rel}", f"after/{tx_id}/{c.rel}"
-            like = _stat(home / c.rel)
-            if c.old is not None:
-                journal.state.write(backup, c.old, like=like)
-            journal.state.write(snapshot, c.new, durable=False, like=like)  # only shown in a diff: no fsync needed
-            tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
-                                       after=sha256(c.new), backup=backup if c.old is not None else "",
-                                       snapshot=snapshot))
+        with FolderSyncs() as folders:
+            for c in changes:
+                backup, snapshot = f"backups/{tx_id}/{c.rel}", f"after/{tx_id}/{c.rel}"
+                like = _stat(home / c.rel)
+                if c.old is not None:
+                    journal.state.write(backup, c.old, like=like, durable=folders)
+                journal.state.write(snapshot, c.new, durable=False, like=like)  # only shown in a diff: no fsync
+                tx.files.append(FileRecord(path=c.rel, before=sha256(c.old) if c.old is not None else None,
+                                           after=sha256(c.new), backup=backup if c.old is not None else "",
+                                           snapshot=snapshot))
+            folders.sync()  # every backup is on disk before the journal points at it
         interrupt.check()  # a signal while backing up: stop before the first write, leaving no trace
         journal.save([*txs, tx])
     except ConfigError:  # a link planted in .wso2patch meanwhile: refused, not followed

@@ -11,7 +11,8 @@ from __future__ import annotations
 import codecs
 import html
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ _BOM_NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16 (little-endian)", "utf-16-b
 _WIDE = ("utf-16", "utf-32", "iso-10646")  # encodings whose text is never single-byte
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what XML counts as a line end (section 2.11)
+_MARKUP = re.compile("[<>\"']")
 
 
 def _parser() -> etree.XMLParser:
@@ -151,7 +153,9 @@ class Edit:
 class Doc:
     """One config file: exact text, XPath tree, node spans."""
 
-    def __init__(self, raw: bytes, *, where: str, encoding: str | None = None) -> None:
+    def __init__(self, raw: bytes, *, where: str, encoding: str | None = None,
+                 spans: Sequence[Span] | None = None) -> None:
+        """spans: those of this very text, when the caller knows them (see `apply`); else the text is scanned."""
         self.where = where
         self.raw = raw
         self.encoding = encoding or detect_encoding(raw, where)
@@ -168,11 +172,14 @@ class Doc:
         self.eol = detect_eol(self.text)
         self.tree = self._parse()
         self.nodes = doc_nodes(self.tree)
-        try:
-            spans = scan(self.text)
-        except ValueError as e:
-            raise InternalError(f"scanner failed on well-formed XML: {e}", where=where,
-                                hint="please report this file") from None
+        self.scanned = spans is None  # False: moved from a parent Doc's spans (plan.py checks them with a scan)
+        if spans is None:
+            try:
+                spans = scan(self.text)
+            except ValueError as e:
+                raise InternalError(f"scanner failed on well-formed XML: {e}", where=where,
+                                    hint="please report this file") from None
+        self.spans = list(spans)
         if len(spans) != len(self.nodes):
             raise InternalError(f"scanner found {len(spans)} nodes, lxml {len(self.nodes)}", where=where,
                                 hint="please report this file")
@@ -264,9 +271,65 @@ class Doc:
 
     # --- edits ------------------------------------------------------------------------------------
     def apply(self, edits: Iterable[Edit]) -> Doc:
-        """A new Doc with the edits spliced in (non-overlapping, any order)."""
+        """A new Doc with the edits spliced in (non-overlapping, any order). lxml parses the new bytes; the spans
+        are moved rather than scanned again when the edits leave the markup as it was (see `moved_spans`)."""
+        ordered = sorted(edits, key=lambda e: (e.start, e.end))
         text = self.text
-        for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        for e in reversed(ordered):
             text = text[: e.start] + e.text + text[e.end :]
         raw = text.encode(self.encoding, errors="xmlcharrefreplace")
-        return Doc(raw, where=self.where, encoding=self.encoding)
+        try:  # a character the encoding lacks becomes a longer character reference: then scan
+            for e in ordered:
+                e.text.encode(self.encoding)
+        except UnicodeEncodeError:
+            return Doc(raw, where=self.where, encoding=self.encoding)
+        return Doc(raw, where=self.where, encoding=self.encoding, spans=moved_spans(self.spans, self.text, ordered))
+
+
+def moved_spans(spans: Sequence[Span], text: str, edits: Sequence[Edit]) -> list[Span] | None:
+    """The spans of `text` after `edits` (sorted, non-overlapping), or None when the result must be scanned.
+
+    They can be moved instead of scanned when every edit replaces a non-empty stretch of a leaf element's text
+    (content holding no '<': no child, comment or CDATA) or of one attribute value, with text holding no '<',
+    '>' or quote. No span boundary then lies inside an edited stretch (boundaries sit at '<', after '>' and at
+    quotes), so boundaries up to its start stay and those from its end on move by the change in length; the
+    markup is the same. That is what set_text and set_attr write. Everything else is scanned again."""
+    for e in edits:
+        if e.start >= e.end or _MARKUP.search(e.text):
+            return None
+        i = bisect_right(spans, e.start, key=_start) - 1
+        s = spans[i] if i >= 0 else None
+        if s is None or s.kind != "element":
+            return None
+        if s.tag_end <= e.start:
+            if e.end > s.close_start or text.find("<", s.tag_end, s.close_start) >= 0:
+                return None
+        elif not any(a <= e.start and e.end <= b for a, b, _ in s.attrs.values()):
+            return None
+    if not edits:
+        return list(spans)
+    ends = [e.end for e in edits]
+    shifts: list[int] = []
+    total = 0
+    for e in edits:
+        total += len(e.text) - (e.end - e.start)
+        shifts.append(total)
+
+    def at(pos: int) -> int:
+        i = bisect_right(ends, pos)
+        return pos + shifts[i - 1] if i else pos
+
+    first = edits[0].start
+    out: list[Span] = []
+    for s in spans:
+        if s.end <= first:  # the whole node lies before the first edit
+            out.append(s)
+            continue
+        attrs = s.attrs if s.tag_end <= first else {k: (at(a), at(b), q) for k, (a, b, q) in s.attrs.items()}
+        out.append(Span(s.kind, at(s.start), at(s.end), at(s.tag_end), at(s.close_start), s.raw_name,
+                        s.self_closing, attrs))
+    return out
+
+
+def _start(span: Span) -> int:
+    return span.start

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wso2patch.errors import HomeError, Wso2PatchError
-from wso2patch.plan import read_config
+from wso2patch.plan import check_home_dir, read_config
 from wso2patch.products import (
     BY_SERVER_KEY,
     CLASSIC_CONF,
@@ -55,22 +55,6 @@ def _present(path: Path) -> bool:
         if e.errno in (errno.ENOENT, errno.ENOTDIR):
             return False
         raise HomeError(f"cannot inspect {path.name}: {e.strerror}", where=path,
-                        hint="check the path and its permissions") from None
-
-
-def _check_home(home: Path) -> None:
-    try:
-        if home.is_symlink() and not home.exists():
-            raise HomeError("the product home is a broken or looping symbolic link", where=home,
-                            hint="point --home at the real product folder")
-        if not home.exists():
-            raise HomeError("the product home does not exist", where=home,
-                            hint="check --home, or the node's home in the spec")
-        if not home.is_dir():
-            raise HomeError("the product home is not a directory", where=home,
-                            hint="point --home at the unpacked product folder")
-    except OSError as e:
-        raise HomeError(f"cannot inspect the product home: {e.strerror}", where=home,
                         hint="check the path and its permissions") from None
 
 
@@ -162,7 +146,7 @@ def _unknown(server: Server, conf: str) -> ProductDef:
 
 def detect(home: Path, profile: str | None = None) -> Product:
     """What the home holds, for the profile a node runs (None: the product's main profile)."""
-    _check_home(home)
+    check_home_dir(home)
     conf = _main_conf(home)
     _refuse_45(home, conf)
     path = home / conf / CARBON

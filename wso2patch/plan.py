@@ -84,8 +84,8 @@ class Plan:
                 for rel in rels if (real := outside_home(self.home, rel)) is not None]
 
 
-def check_home(home: Path) -> None:
-    """Every precondition on the home, checked before anything is read or written."""
+def check_home_dir(home: Path) -> None:
+    """The home is a folder that is there (not a file, not a dangling or looping link)."""
     try:
         if home.is_symlink() and not home.exists():
             raise HomeError("the product home is a broken or looping symbolic link", where=home,
@@ -96,6 +96,15 @@ def check_home(home: Path) -> None:
         if not home.is_dir():
             raise HomeError("the product home is not a directory", where=home,
                             hint="point --home at the unpacked product folder (the one holding repository/)")
+    except OSError as e:
+        raise HomeError(f"cannot inspect the product home: {e.strerror}", where=home,
+                        hint="check the path and its permissions") from None
+
+
+def check_home(home: Path) -> None:
+    """Every precondition on the home, checked before anything is read or written."""
+    check_home_dir(home)
+    try:
         if (home / DEPLOYMENT_TOML).exists():
             raise HomeError("this is a Carbon 4.5+ home (repository/conf/deployment.toml is present): it rebuilds "
                             "its XML config from deployment.toml at every start-up, so patched XML would be "

@@ -27,6 +27,9 @@ def main() -> None:
         print(f"wso2patch {__version__}")  # what wso2patch.cli prints for --version, byte for byte
         sys.exit(0)
     atexit.register(_leave)  # first registered, so it runs last
+    from wso2patch import interrupt
+
+    interrupt.install()  # before the slow imports: a signal while they run is noted, acted on at the first safe point
     from wso2patch.cli import main as cli_main
 
     try:

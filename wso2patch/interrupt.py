@@ -103,8 +103,9 @@ def _ours() -> bool:
 
 
 def install() -> None:
-    """The console script, from its first instant: signals are noted (never restored: the process ends)."""
-    if _main_thread():
+    """The console script, from its first instant: signals are noted (never restored: the process ends). Installing
+    again keeps what was noted (the entry point installs before it imports the command line, which installs too)."""
+    if _main_thread() and not _ours():
         for s in SIGNALS:
             signal.signal(s, _handler)
         _state.to_the_end, _state.waiting, _state.pending, _state.stopping, _state.done = 0, False, None, False, []

@@ -801,13 +801,34 @@ CASES: list[Case] = [
 ]
 
 
-def _params() -> Iterator[Any]:
+def case_params(cases: Sequence[Case]) -> Iterator[Any]:
+    """(case, tree) for each case: the fixture home, and every stock tree where the case says so."""
     fixture_marks = [pytest.mark.skipif(not (MB_HOME / CARBON).is_file(), reason=NO_FIXTURES)]
-    for case in CASES:
+    for case in cases:
         yield pytest.param(case, MB_HOME, id=f"{case.id}-fixture-mb-home", marks=fixture_marks)
         if case.trees:
             for p in stock_params():
                 yield pytest.param(case, p.values[0], id=f"{case.id}-{p.id}", marks=p.marks)
+
+
+def _params() -> Iterator[Any]:
+    return case_params(CASES)
+
+
+def run_case(case: Case, env: Env, cli: Cli) -> None:
+    """Run one catalogue case in-process: its exit code, one line, and not one byte changed anywhere in env.tmp."""
+    args = case.setup(env)
+    before = state(env.tmp)
+    with pytest.MonkeyPatch.context() as mp:
+        if case.during is not None:
+            case.during(env, mp)
+        result = cli(*args)
+    assert state(env.tmp) == before, f"a byte changed (exit {result.exit_code}): ...{result.output[-600:]}"
+    check_error(case, env, result.exit_code, result.stdout, result.stderr)
+    for s in case.never:
+        for p in env.tmp.rglob("*"):
+            if p.is_file():
+                assert s.encode() not in p.read_bytes(), p
 
 
 def state(root: Path) -> tuple[dict[str, str], list[str]]:
@@ -857,19 +878,7 @@ def make_env(tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]],
 @pytest.mark.parametrize(("case", "tree"), list(_params()))
 def test_bad_input(case: Case, tree: Path, tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]],
                    cli: Cli) -> None:
-    env = make_env(tmp_path, cluster, tree)
-    args = case.setup(env)
-    before = state(tmp_path)
-    with pytest.MonkeyPatch.context() as mp:
-        if case.during is not None:
-            case.during(env, mp)
-        result = cli(*args)
-    assert state(tmp_path) == before, f"a byte changed (exit {result.exit_code}): ...{result.output[-600:]}"
-    check_error(case, env, result.exit_code, result.stdout, result.stderr)
-    for s in case.never:
-        for p in tmp_path.rglob("*"):
-            if p.is_file():
-                assert s.encode() not in p.read_bytes(), p
+    run_case(case, make_env(tmp_path, cluster, tree), cli)
 
 
 def test_apply_without_yes_json_is_one_document(tmp_path: Path, cluster: Callable[[Path], tuple[Path, Path, Path]],

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import Cli, stock_params
+from tests.conftest import Cli
 from tests.test_bad_inputs import (
     CONFIG_ERR,
     DRIFT_ERR,
@@ -25,11 +24,11 @@ from tests.test_bad_inputs import (
     Env,
     apply1,
     apply_ok,
-    check_error,
+    case_params,
     diff1,
     make_env,
     rollback1,
-    state,
+    run_case,
 )
 
 Cluster = Callable[[Path], tuple[Path, Path, Path]]
@@ -162,24 +161,9 @@ CASES = [
 ]
 
 
-def _params() -> list[Any]:
-    marks = [pytest.mark.skipif(not (MB_HOME / "repository/conf/carbon.xml").is_file(), reason=NO_FIXTURES)]
-    out = []
-    for case in CASES:
-        out.append(pytest.param(case, MB_HOME, id=f"{case.id}-fixture-mb-home", marks=marks))
-        if case.trees:
-            out += [pytest.param(case, p.values[0], id=f"{case.id}-{p.id}", marks=p.marks) for p in stock_params()]
-    return out
-
-
-@pytest.mark.parametrize(("case", "tree"), _params())
+@pytest.mark.parametrize(("case", "tree"), list(case_params(CASES)))
 def test_bad_input(case: Case, tree: Path, tmp_path: Path, cluster: Cluster, cli: Cli) -> None:
-    env = make_env(tmp_path, cluster, tree)
-    args = case.setup(env)
-    before = state(tmp_path)
-    result = cli(*args)
-    assert state(tmp_path) == before, f"a byte changed (exit {result.exit_code}): ...{result.output[-600:]}"
-    check_error(case, env, result.exit_code, result.stdout, result.stderr)
+    run_case(case, make_env(tmp_path, cluster, tree), cli)
 
 
 @pytest.mark.skipif(not (MB_HOME / "repository/conf/carbon.xml").is_file(), reason=NO_FIXTURES)

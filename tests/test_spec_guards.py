@@ -30,6 +30,7 @@ from tests.test_bad_inputs import (
     diff1,
     edit_spec,
     make_env,
+    run_case,
     spec_edit_then,
     spec_error_at,
     state,
@@ -141,15 +142,7 @@ CASES: list[Case] = [
 @pytest.mark.skipif(not (MB_HOME / CARBON).is_file(), reason=NO_FIXTURES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_spec_guard(case: Case, tmp_path: Path, cluster: Cluster, cli: Cli) -> None:
-    env = make_env(tmp_path, cluster, MB_HOME)
-    args = case.setup(env)
-    before = state(tmp_path)
-    with pytest.MonkeyPatch.context() as mp:
-        if case.during is not None:
-            case.during(env, mp)
-        result = cli(*args)
-    assert state(tmp_path) == before, f"a byte changed (exit {result.exit_code}): {result.output[-600:]}"
-    check_error(case, env, result.exit_code, result.stdout, result.stderr)
+    run_case(case, make_env(tmp_path, cluster, MB_HOME), cli)
 
 
 SUBPROCESS_CASES = ["node-host-with-port", "shared-home-apply-all", "password-uFFFE-literal", "password-env-cr"]

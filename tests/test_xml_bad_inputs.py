@@ -10,7 +10,6 @@ import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,11 +24,13 @@ from tests.test_bad_inputs import (
     Case,
     Env,
     apply1,
+    case_params,
     check_error,
     console_script,
     diff1,
     edit,
     make_env,
+    run_case,
     state,
     with_doctype,
 )
@@ -86,24 +87,9 @@ CASES: list[Case] = [
 ]
 
 
-def _params() -> list[Any]:
-    marks = [pytest.mark.skipif(not (MB_HOME / CARBON).is_file(), reason=NO_FIXTURES)]
-    out = []
-    for case in CASES:
-        out.append(pytest.param(case, MB_HOME, id=f"{case.id}-fixture-mb-home", marks=marks))
-        if case.trees:
-            out += [pytest.param(case, p.values[0], id=f"{case.id}-{p.id}", marks=p.marks) for p in stock_params()]
-    return out
-
-
-@pytest.mark.parametrize(("case", "tree"), _params())
+@pytest.mark.parametrize(("case", "tree"), list(case_params(CASES)))
 def test_xml_bad_input(case: Case, tree: Path, tmp_path: Path, cluster: Cluster, cli: Cli) -> None:
-    env = make_env(tmp_path, cluster, tree)
-    args = case.setup(env)
-    before = state(tmp_path)
-    result = cli(*args)
-    assert state(tmp_path) == before, f"a byte changed (exit {result.exit_code}): ...{result.output[-600:]}"
-    check_error(case, env, result.exit_code, result.stdout, result.stderr)
+    run_case(case, make_env(tmp_path, cluster, tree), cli)
 
 
 @pytest.mark.skipif(not (MB_HOME / CARBON).is_file(), reason=NO_FIXTURES)

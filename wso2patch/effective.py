@@ -48,6 +48,7 @@ class Effective:
     where: dict[str, Where] = field(default_factory=dict)  # flat key -> where it stands
     jndi: list[str] = field(default_factory=list)  # every active datasource's JNDI name, duplicates kept
     references: list[tuple[str, str]] = field(default_factory=list)  # (file, JNDI name) the product looks up
+    planned: Mapping[str, bytes] = field(default_factory=dict)  # the bytes a plan would write (check --planned)
 
     def get(self, key: str) -> str | None:
         value = self.flat.get(key)
@@ -160,7 +161,7 @@ def _axis2(w: _Walk) -> None:
 
 def load(home: Path, planned: Mapping[str, bytes] | None = None) -> Effective:
     """Read a home's config files (or the bytes a plan would write, where given)."""
-    eff = Effective(home)
+    eff = Effective(home, planned=dict(planned or {}))
     for label, rel in FILES.items():
         raw = (planned or {}).get(rel)
         if raw is None:

@@ -101,12 +101,22 @@ def _views(spec: Spec | None, configs: Mapping[int, Effective]) -> list[NodeView
 def check_cluster(spec: Spec | None, configs: Mapping[int, Effective]) -> list[Finding]:
     """Every rule, over the spec's nodes (configs: node id -> effective config of the nodes here), or without a
     spec over the configs given (numbered as the caller numbers them, e.g. the order of --home)."""
-    from wso2patch.checks import addresses, databases, membership
+    from wso2patch.checks import addresses, databases, membership, vault
 
     ctx = Ctx(spec, _views(spec, configs))
     membership.run(ctx)
     addresses.run(ctx)
     databases.run(ctx)
+    vault.run(ctx)
+    return ctx.out
+
+
+def check_home_alone(home: Path) -> list[Finding]:
+    """`check --home A` without a spec: no cluster to judge, only the rules of one node (the secure vault)."""
+    from wso2patch.checks import vault
+
+    ctx = Ctx(None, [NodeView(1, "", "4000", "0", Effective(home))])  # the vault rules read the files themselves
+    vault.run(ctx)
     return ctx.out
 
 

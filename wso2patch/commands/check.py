@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from wso2patch.cluster import Finding, check_cluster, check_homes
+from wso2patch.cluster import Finding, check_cluster, check_home_alone, check_homes
 from wso2patch.commands import Block, Result, Table
 from wso2patch.driver import DRIVER_DIR, driver_jars
 from wso2patch.effective import load
@@ -40,7 +40,7 @@ class CheckResult(Result):
     command: ClassVar[str] = "check"
     status: Literal["ok", "failed"]
     planned: bool  # the rules ran on the files as apply would write them
-    findings: list[Finding] | None  # None: no spec and a lone home, so no cluster rules
+    findings: list[Finding] | None  # a lone home without a spec: its own rules only (the secure vault)
     datasources: list[NodeDatasources] | None  # None: --db not asked
 
     def human(self) -> list[Block]:
@@ -68,7 +68,8 @@ def wants_spec(spec: Path | None, home: Path | None) -> bool:
 def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[Path] | None = None,
           planned: bool = False, db: bool = False) -> CheckResult:
     """With a spec: its nodes (or one). Without one: the homes given, numbered in order; several form a cluster
-    that is checked from their files alone, a lone one gets the driver and --db checks only."""
+    that is checked from their files alone, a lone one gets its own rules (the secure vault), the driver and --db
+    checks."""
     given = [home] if isinstance(home, Path) else list(home or [])
     if spec is not None and len(given) > 1:
         raise UsageError("several --home are for a cluster without a spec; with a spec, give --node",
@@ -91,7 +92,7 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
             warnings.append(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
     findings = check_cluster(spec, configs) if spec is not None else \
-        check_homes([h for _, h in homes]) if len(homes) > 1 else None
+        check_homes([h for _, h in homes]) if len(homes) > 1 else check_home_alone(homes[0][1])
     datasources = [_datasources(node_id, node_home) for node_id, node_home in homes] if db else None
     failed = any(f.level == "error" for f in findings or []) or \
         any(r.ok is False for n in datasources or [] for r in n.results)

@@ -4,6 +4,7 @@ as they ship (no error), on a stock tree configured as WSO2's ciphertool.sh leav
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,11 +12,13 @@ from types import SimpleNamespace
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import DIST, NO_STOCK, copy_tree
-from wso2patch.checks import check_home_alone
+from tests.conftest import DIST, FIXTURES, NO_STOCK, Cli, copy_tree
+from wso2patch.checks import check_cluster, check_home_alone
 from wso2patch.checks.vault import judge, spec_vault
 from wso2patch.checks.vaultfiles import Files, classify
+from wso2patch.effective import load
 from wso2patch.properties import escape
+from wso2patch.spec import load_spec
 from wso2patch.vault.cipher import encrypt
 
 CONF = "repository/conf"
@@ -27,6 +30,7 @@ KEYSTORE = "repository/resources/security/wso2carbon.jks"
 PASSWORD = "Sup3r-s3cret=pw"  # never in any finding
 ALIAS = "Datasources.REGISTRY_DB.Configuration.Password"
 SVNS = 'xmlns:svns="http://org.wso2.securevault/configuration"'
+Cluster = Callable[[Path], tuple[Path, Path, Path]]
 
 
 @pytest.fixture(scope="module")
@@ -307,3 +311,57 @@ def test_a_stock_home_configured_as_ciphertool_does_passes_and_breaks_when_copie
     (bad,) = [f for f in judge(Files(moved), CONF).out if f[0] == "error"]
     assert bad[1] == "vault-config" and f"in another home ({h}), not this one ({moved})" in bad[2]
     assert cipher not in repr(out) and "wso2carbon]" not in bad[2]
+
+
+# --- wired into check ----------------------------------------------------------------------------------------------
+
+def test_the_spec_vault_puts_every_node_in_use(cluster: Cluster) -> None:
+    spec_path, h1, h2 = cluster(FIXTURES / "mb-home")
+    spec = load_spec(spec_path)
+    off = check_cluster(spec, {1: load(h1), 2: load(h2)})
+    assert {(f.rule, f.node, f.message) for f in off if f.rule.startswith("vault-")} == {
+        ("vault-aliases", 1, "no svns:secretAlias: the secure vault is not in use"),
+        ("vault-aliases", 2, "no svns:secretAlias: the secure vault is not in use")}
+    object.__setattr__(spec, "vault", SimpleNamespace(enabled=True))  # [vault] enabled = true (the spec key)
+    on = check_cluster(spec, {1: load(h1), 2: load(h2)})
+    assert {(f.level, f.rule, f.node, f.file) for f in on if f.level == "error" and f.rule.startswith("vault-")} == {
+        ("error", "vault-config", n, SECRET) for n in (1, 2)}  # no secret-conf.properties on either node
+
+
+def test_check_planned_judges_the_planned_bytes(cluster: Cluster) -> None:
+    spec_path, h1, h2 = cluster(FIXTURES / "mb-home")
+    spec = load_spec(spec_path)
+    planned = {DS: datasources(ALIASED).encode()}  # an alias, with no cipher text in h1's files
+    (bad,) = [f for f in check_cluster(spec, {1: load(h1, planned), 2: load(h2)}) if f.rule.startswith("vault-")
+              and f.level == "error" and f.rule == "vault-aliases"]
+    assert (bad.node, bad.file, bad.line) == (1, DS, 10) and ALIAS in bad.message
+
+
+def test_check_of_a_lone_home_reports_and_fails(cli: Cli, tmp_path: Path) -> None:
+    h = copy_tree(FIXTURES / "mb-home", tmp_path / "lone")
+    store = h / "repository/deployment/server/userstores/ldap.xml"  # user stores are read too
+    store.parent.mkdir(parents=True)
+    store.write_text(f'<UserStoreManager {SVNS}>\n  <Property name="ConnectionPassword" '
+                     'svns:secretAlias="Ldap.Password">password</Property>\n</UserStoreManager>\n')
+    (h / TEXT).parent.mkdir(parents=True, exist_ok=True)
+    (h / TEXT).write_text(f"Ldap.Password=[{PASSWORD}]\n")
+    r = cli("check", "--home", h, env={"WSO2PATCH_SPEC": ""})
+    assert r.exit_code == 1, r.output
+    assert "vault-aliases" in r.stdout and "Ldap.Password" in r.stdout and PASSWORD not in r.output
+
+
+def test_a_file_that_cannot_be_read_is_an_error_not_a_crash(home: Home) -> None:
+    home.write(f"{CONF}/identity/identity.xml", f'<Server {SVNS}><Password svns:secretAlias="A">password</Server>\n')
+    home.write(TEXT, f"{ALIAS}={escape(home.cipher_text, key=False)}\nbad=\\u12\n")
+    problems = home.problems()
+    assert [(p[0], p[1], p[3], p[4]) for p in problems] == [("error", "vault-aliases", f"{CONF}/identity/identity.xml",
+                                                             1), ("error", "vault-aliases", TEXT, 2)]
+    assert problems[0][2].startswith("cannot be read: malformed XML") and "\\u" in problems[1][2]
+
+
+def test_a_home_given_as_a_relative_path_is_named_absolute(home: Home, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    home.write(SECRET, SECRET_CONF.format(location="/opt/old/wso2mb/" + KEYSTORE))
+    monkeypatch.chdir(tmp_path)
+    (problem,) = [p for p in judge(Files(Path("mb1")), CONF).out if p[0] != "ok"]
+    assert f"in another home (/opt/old/wso2mb), not this one ({home.path})" in problem[2]

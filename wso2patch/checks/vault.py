@@ -23,6 +23,7 @@ from wso2patch.checks.vaultfiles import (
     CipherEntry,
     Files,
     Use,
+    absolute,
     alias_uses,
     cipher_entries,
     inside,
@@ -75,13 +76,15 @@ def judge(files: Files, conf: str = CONF, enabled: bool = False) -> Report:
         _aliases(r, files, cipher_rel, uses, in_use)
     if in_use:
         _clear(r, files, conf)
-    for rel, reason in files.unreadable:
-        r.add("error", "vault-aliases", f"cannot be read: {reason}", Where(rel, "", None))
+    for rel, reason, line in files.unreadable:
+        r.add("error", "vault-aliases", f"cannot be read: {reason}", Where(rel, "", line))
     return r
 
 
 def _aliases(r: Report, files: Files, rel: str, uses: list[Use], in_use: bool) -> None:
     props = files.properties(rel)
+    if props is None and any(u[0] == rel for u in files.unreadable):
+        return  # reported as unreadable: every alias would be reported missing too
     entries = cipher_entries(props or {})
     bad = 0
     for u in uses:
@@ -109,8 +112,9 @@ def _aliases(r: Report, files: Files, rel: str, uses: list[Use], in_use: bool) -
     placeholders = [e for e in unused if e.kind == "placeholder"]
     if placeholders and in_use:
         r.add("warning", "vault-aliases", f"{len(placeholders)} unused plain-text placeholder"
-              f"{'s' * (len(placeholders) > 1)} ({_names(placeholders)}), as WSO2 ships them: the password is in "
-              "clear in this file; remove them or encrypt them", Where(rel, placeholders[0].alias,
+              f"{'s' * (len(placeholders) > 1)} ({_names(placeholders)}), as WSO2 ships them: "
+              f"{'passwords are' if len(placeholders) > 1 else 'a password is'} in clear in this file; remove or "
+              "encrypt them", Where(rel, placeholders[0].alias,
                                                                      placeholders[0].line))
     if not bad:
         r.add("ok", "vault-aliases", f"{len(uses)} secret alias{'es' * (len(uses) != 1)}, each encrypted in {rel}"
@@ -155,7 +159,7 @@ def _secret_conf(r: Report, files: Files, conf: str, in_use: bool) -> str | None
     if cipher is None:
         bad = True
         r.add("error", "vault-config", f"secretRepositories.file.location points at {resolve(files.home, location)}, "
-              f"outside this home ({files.home}): point it at {default}",
+              f"outside this home ({absolute(files.home)}): point it at {default}",
               Where(rel, "secretRepositories.file.location", lline))
     if not bad:
         r.add("ok", "vault-config", f"the file repository decrypts {cipher} with "
@@ -171,15 +175,15 @@ def _keystore(r: Report, files: Files, rel: str, props: Mapping[str, tuple[str, 
     if not location.strip():
         r.add("error", "vault-config", f"{key} is not set: Carbon has no key to decrypt with", where)
         return True
-    path = resolve(files.home, location)
+    path, here = resolve(files.home, location), absolute(files.home)
     if inside(files.home, location) is None:
-        home = other_home(path)
-        if home is not None:
-            r.add("error", "vault-config", f"{key} points at {path}, in another home ({home}), not this one "
-                  f"({files.home}): the home was copied or moved; point it at this home's keystore", where)
+        other = other_home(path)
+        if other is not None:
+            r.add("error", "vault-config", f"{key} points at {path}, in another home ({other}), not this one ({here}): "
+                  "the home was copied or moved; point it at this home's keystore", where)
         else:
-            r.add("error", "vault-config", f"{key} points at {path}, outside this home ({files.home}): keep the "
-                  "keystore inside the home", where)
+            r.add("error", "vault-config", f"{key} points at {path}, outside this home ({here}): keep the keystore "
+                  "inside the home", where)
         return True
     if not path.is_file():
         r.add("error", "vault-config", f"{key} points at {path}, which does not exist", where)

@@ -60,13 +60,23 @@ class Files:
 
     home: Path
     planned: Mapping[str, bytes] = field(default_factory=dict)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line reason)
+    unreadable: list[tuple[str, str, int | None]] = field(default_factory=list)  # (file, what is wrong, line)
+
+    def _unreadable(self, rel: str, e: ConfigError) -> None:
+        line = re.search(r":(\d+):\d+$", e.where or "")
+        self.unreadable.append((rel, f"{e.message}; {e.hint}" if e.hint else e.message,
+                                int(line.group(1)) if line else None))
 
     def read(self, rel: str) -> bytes | None:
+        """The bytes, None when absent; a file that cannot be read (a FIFO, too large) is noted in `unreadable`."""
         if rel in self.planned:
             return self.planned[rel]
         path = self.home / rel
-        return read_config(path) if path.is_file() else None
+        try:
+            return read_config(path) if path.exists() else None
+        except ConfigError as e:
+            self._unreadable(rel, e)
+            return None
 
     def xml_files(self, *folders: str) -> list[str]:
         """Every *.xml under the folders (relative to the home), on disk or planned."""
@@ -82,7 +92,7 @@ class Files:
             raw = self.read(rel)
             return Doc(raw, where=rel) if raw is not None else None
         except ConfigError as e:
-            self.unreadable.append((rel, str(e)))
+            self._unreadable(rel, e)
             return None
 
     def properties(self, rel: str) -> dict[str, tuple[str, int]] | None:
@@ -93,7 +103,7 @@ class Files:
                 return None
             return {e.key: (e.value, e.line) for e in parse(raw.decode("latin-1"), where=rel).entries}
         except ConfigError as e:
-            self.unreadable.append((rel, str(e)))
+            self._unreadable(rel, e)
             return None
 
 
@@ -112,7 +122,7 @@ def alias_uses(files: Files, conf: str) -> list[Use]:
     rels = set(files.xml_files(conf, USERSTORES)) | {f"{conf}/{m}" for m in MANAGED} | set(tool_files(files, conf))
     out: list[Use] = []
     for rel in sorted(rels):
-        raw = files.read(rel) if rel in files.planned or (files.home / rel).is_file() else None
+        raw = files.read(rel)
         if raw is None or b"secretAlias" not in raw:
             continue
         doc = files.doc(rel)
@@ -161,21 +171,22 @@ def cipher_entries(props: Mapping[str, tuple[str, int]]) -> dict[str, CipherEntr
     return {alias: CipherEntry(alias, line, classify(value)) for alias, (value, line) in props.items()}
 
 
-def _abs(home: Path) -> Path:
+def absolute(home: Path) -> Path:
+    """The home as an absolute path, '..' collapsed (not resolving links: as the operator wrote it)."""
     return Path(os.path.normpath(home.absolute()))
 
 
 def resolve(home: Path, location: str) -> Path:
     """A path as Carbon opens it: ${carbon.home} is the home, a relative path is relative to the home (the start
     scripts cd there), '..' collapsed as the file system would. Always absolute."""
-    path = Path(location.strip().replace(CARBON_HOME, str(_abs(home))))
-    return Path(os.path.normpath(path if path.is_absolute() else _abs(home) / path))
+    path = Path(location.strip().replace(CARBON_HOME, str(absolute(home))))
+    return Path(os.path.normpath(path if path.is_absolute() else absolute(home) / path))
 
 
 def inside(home: Path, location: str) -> str | None:
     """The location relative to the home when it lies inside it, else None."""
     path = resolve(home, location)
-    for base in (_abs(home), home.resolve()):
+    for base in (absolute(home), home.resolve()):
         if path.is_relative_to(base):
             return path.relative_to(base).as_posix()
     return None

@@ -32,6 +32,7 @@ from wso2patch.checks.vaultfiles import (
     resolve,
 )
 from wso2patch.effective import Where
+from wso2patch.secrets import mask_url
 from wso2patch.xmlio import Node
 
 _FIX = "encrypt it with ciphertool.sh, or let wso2patch do it ([vault] enabled = true)"
@@ -71,7 +72,7 @@ def judge(files: Files, conf: str = CONF, enabled: bool = False) -> Report:
     r = Report()
     uses = alias_uses(files, conf)
     in_use = enabled or bool(uses)
-    cipher_rel = _secret_conf(r, files, conf, in_use) if in_use else f"{conf}/security/cipher-text.properties"
+    cipher_rel = _secret_conf(r, files, conf) if in_use else f"{conf}/security/cipher-text.properties"
     if cipher_rel is not None:
         _aliases(r, files, cipher_rel, uses, in_use)
     if in_use:
@@ -106,24 +107,22 @@ def _aliases(r: Report, files: Files, rel: str, uses: list[Use], in_use: bool) -
     for e in unused:
         if e.kind in ("encrypted", "malformed"):
             bad += 1
-            r.add("error", "vault-aliases", f"alias {e.alias} has {_KIND[e.kind]} entry that no svns:secretAlias "
-                  "references (Carbon decrypts every entry at start-up): remove it, or reference it",
-                  Where(rel, e.alias, e.line))
+            what = "an encrypted entry" if e.kind == "encrypted" else "an entry that is not base64"
+            r.add("error", "vault-aliases", f"alias {e.alias}: {what} that no svns:secretAlias references (Carbon "
+                  "decrypts every entry at start-up): remove it, or reference it", Where(rel, e.alias, e.line))
     placeholders = [e for e in unused if e.kind == "placeholder"]
     if placeholders and in_use:
         r.add("warning", "vault-aliases", f"{len(placeholders)} unused plain-text placeholder"
               f"{'s' * (len(placeholders) > 1)} ({_names(placeholders)}), as WSO2 ships them: "
               f"{'passwords are' if len(placeholders) > 1 else 'a password is'} in clear in this file; remove or "
-              "encrypt them", Where(rel, placeholders[0].alias,
-                                                                     placeholders[0].line))
+              "encrypt them", Where(rel, placeholders[0].alias, placeholders[0].line))
     if not bad:
         r.add("ok", "vault-aliases", f"{len(uses)} secret alias{'es' * (len(uses) != 1)}, each encrypted in {rel}"
               if uses else "no svns:secretAlias in the config files" if in_use else
               "no svns:secretAlias: the secure vault is not in use", None)
 
 
-_KIND = {"placeholder": "a plain-text placeholder", "empty": "empty", "malformed": "not base64 (no cipher text)",
-         "encrypted": "an encrypted"}
+_KIND = {"placeholder": "a plain-text placeholder", "empty": "empty", "malformed": "not base64 (no cipher text)"}
 
 
 def _names(entries: list[CipherEntry]) -> str:
@@ -131,7 +130,7 @@ def _names(entries: list[CipherEntry]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def _secret_conf(r: Report, files: Files, conf: str, in_use: bool) -> str | None:
+def _secret_conf(r: Report, files: Files, conf: str) -> str | None:
     """secret-conf.properties: the file repository on, the identity keystore inside this home. Returns the
     cipher-text file it names, relative to the home (None: it names one that cannot be judged)."""
     rel = f"{conf}/security/secret-conf.properties"
@@ -206,9 +205,12 @@ def _clear(r: Report, files: Files, conf: str) -> None:
                     continue
                 found += 1
                 what = f"datasource {name}: <{'password' if pw.tag == 'password' else 'property name=password'}>"
-                where = Where(rel, doc.tree.getpath(pw), doc.line_of(pw))
+                step = "password" if pw.tag == "password" else "dataSourceProps/property[@name='password']"
+                where = Where(rel, f"/datasources-configuration/datasources/datasource[name='{name}']/definition/"
+                                   f"configuration/{step}", doc.line_of(pw))
                 if embedded(url):  # the database file sits in the home: whoever reads this file can read it
-                    r.add("warning", "vault-clear", f"{what} is in clear, for an embedded H2 database ({url})", where)
+                    r.add("warning", "vault-clear", f"{what} is in clear, for an embedded H2 database "
+                          f"({mask_url(url)})", where)
                 else:
                     r.add("error", "vault-clear", f"{what} is in clear while the vault is in use: {_FIX}", where)
     rel = f"{conf}/axis2/axis2.xml"

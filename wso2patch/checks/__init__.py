@@ -16,6 +16,7 @@ from pathlib import Path
 
 from wso2patch import hosts
 from wso2patch.effective import Effective, Where, load
+from wso2patch.products import CLASSIC_CONF, Product
 from wso2patch.spec import Spec
 
 
@@ -83,6 +84,19 @@ def scheme(eff: Effective | None) -> str:
     if cls.endswith(".KubernetesMembershipScheme"):
         return "kubernetes"
     return cls or (eff.get("axis2.clustering.parameter[membershipScheme]") or "").strip().lower()
+
+
+def jar_dirs(product: Product | None) -> tuple[str, str]:
+    """A node's dropins and lib folders, relative to its home: under repository/components, except on EI, whose
+    profiles all load jars from the home's own dropins/ and lib/ (None: a repository/conf product)."""
+    base = "repository/components/" if product is None or product.conf == CLASSIC_CONF else ""
+    return f"{base}dropins", f"{base}lib"
+
+
+def mysql_jars(home: Path, product: Product | None) -> list[Path]:
+    """MySQL Connector/J jars in the node's lib folder."""
+    lib = home / jar_dirs(product)[1]
+    return sorted(lib.glob("mysql-connector-*.jar")) if lib.is_dir() else []
 
 
 def _views(spec: Spec | None, configs: Mapping[int, Effective]) -> list[NodeView]:

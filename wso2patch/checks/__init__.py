@@ -115,12 +115,14 @@ def _views(spec: Spec | None, configs: Mapping[int, Effective]) -> list[NodeView
 def check_cluster(spec: Spec | None, configs: Mapping[int, Effective]) -> list[Finding]:
     """Every rule, over the spec's nodes (configs: node id -> effective config of the nodes here), or without a
     spec over the configs given (numbered as the caller numbers them, e.g. the order of --home)."""
-    from wso2patch.checks import addresses, databases, membership
+    from wso2patch.checks import addresses, databases, membership, sameproduct, workers
 
     ctx = Ctx(spec, _views(spec, configs))
+    sameproduct.run(ctx)
     membership.run(ctx)
     addresses.run(ctx)
     databases.run(ctx)
+    workers.run(ctx)
     return ctx.out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from wso2patch.checks import Ctx, NodeView
 from wso2patch.checks.databases import who
+from wso2patch.effective import Where
 
 ROLE_TARGETS = frozenset({"ei", "esb"})  # products (EI: its integrator profile) whose nodes take roles
 P = "axis2.clustering.parameter"
@@ -25,12 +26,12 @@ _NO_SUB = "(none)"
 def run(ctx: Ctx) -> None:
     nodes = [n for n in ctx.nodes if n.eff is None or n.eff.target in ROLE_TARGETS]
     here = [n for n in nodes if n.eff is not None]
-    if not here:
-        return
     subs = {n.id: _sub(ctx, n) for n in nodes}
     if ctx.spec is not None:
         ids = {n.id for n in here}
         _spec_roles(ctx, [n for n in ctx.here if n.id not in ids], here, subs)
+    if not here:
+        return
     if not any(subs.values()):
         for n in here:
             _plain_pattern(ctx, n)
@@ -49,12 +50,17 @@ def _sub(ctx: Ctx, n: NodeView) -> str | None:
     return SUB_DOMAINS.get(role or "")
 
 
-def _key(n: NodeView) -> str:
-    """Where a finding about the node's role points: its subDomain, else the properties parameter, else the
-    clustering element."""
-    assert n.eff is not None
-    return next((k for k in (SUB_DOMAIN, f"{P}[properties]", "axis2.clustering.@enable") if k in n.eff.where),
-                SUB_DOMAIN)
+def _where(n: NodeView) -> Where | None:
+    """Where a finding about the node's role points: its subDomain, else the properties parameter it belongs in,
+    else the clustering element; None for a node elsewhere."""
+    if n.eff is None:
+        return None
+    if SUB_DOMAIN in n.eff.where:
+        return n.eff.where[SUB_DOMAIN]
+    inside = next((w for k, w in n.eff.where.items() if k.startswith(f"{P}[properties].")), None)
+    if inside is not None:
+        return Where(inside.file, "/axisconfig/clustering/parameter[@name='properties']", None)
+    return n.eff.where.get("axis2.clustering.@enable")
 
 
 def _spec_roles(ctx: Ctx, others: list[NodeView], here: list[NodeView], subs: dict[int, str | None]) -> None:
@@ -62,8 +68,8 @@ def _spec_roles(ctx: Ctx, others: list[NodeView], here: list[NodeView], subs: di
     for n in others:  # a product without roles
         role = ctx.spec.node(n.id).role
         if role is not None and n.eff is not None and n.eff.product is not None:
-            ctx.add("error", "spec-role", n, f"the spec makes node {n.id} the {role}, but {n.eff.product.label} has "
-                                             "no manager/worker roles (ESB and the EI integrator have)", _key(n))
+            ctx.add("error", "spec-role", n, f"the spec {_asked(n.id, role)}, but {n.eff.product.label} has no "
+                                             "manager/worker roles (ESB and the EI integrator have)", where=_where(n))
     for n in here:
         role = ctx.spec.node(n.id).role
         want, have = SUB_DOMAINS.get(role or ""), subs[n.id]
@@ -71,12 +77,16 @@ def _spec_roles(ctx: Ctx, others: list[NodeView], here: list[NodeView], subs: di
             continue
         said = f"its axis2.xml says subDomain {have}" if have else "its axis2.xml has no subDomain"
         if want != have:
-            asked = f"makes node {n.id} {'the manager' if role == 'manager' else 'a worker'}" if role else \
-                f"gives node {n.id} no role"
-            ctx.add("error", "spec-role", n, f"the spec {asked}, but {said}: apply the spec, or fix its role",
-                    _key(n))
+            ctx.add("error", "spec-role", n, f"the spec {_asked(n.id, role)}, but {said}: apply the spec, or fix its "
+                                             "role", where=_where(n))
         else:
-            ctx.add("ok", "spec-role", n, f"subDomain {have}, as the spec's role {role}", _key(n))
+            ctx.add("ok", "spec-role", n, f"subDomain {have}, as the spec's role {role}", where=_where(n))
+
+
+def _asked(node: int, role: str | None) -> str:
+    if role is None:
+        return f"gives node {node} no role"
+    return f"makes node {node} {'the manager' if role == 'manager' else 'a worker' if role == 'worker' else role}"
 
 
 def _layout(ctx: Ctx, nodes: list[NodeView], subs: dict[int, str | None]) -> None:
@@ -90,11 +100,11 @@ def _layout(ctx: Ctx, nodes: list[NodeView], subs: dict[int, str | None]) -> Non
             mine = "no subDomain" if n.eff is not None else "no role in the spec (its home is elsewhere)"
             ctx.add("error", "role-layout", n, f"{mine}, while {who(with_role, 'has', 'have')} one: in a "
                                                "manager/worker cluster every node is the manager (mgt) or a worker",
-                    _key(n) if n.eff is not None else None)
+                    where=_where(n))
         elif sub not in SUB_DOMAINS.values():
             bad = True
             ctx.add("error", "role-layout", n, f"subDomain {sub!r}: a node is the manager (mgt) or a worker (worker)",
-                    _key(n) if n.eff is not None else None)
+                    where=_where(n))
     managers = [n for n in nodes if subs[n.id] == "mgt"]
     if not managers:
         bad = True
@@ -104,7 +114,7 @@ def _layout(ctx: Ctx, nodes: list[NodeView], subs: dict[int, str | None]) -> Non
         bad = True
         ctx.add("error", "role-layout", n, f"nodes {', '.join(str(m.id) for m in managers)} are all managers "
                                            "(subDomain mgt): a manager/worker cluster has exactly one; make the "
-                                           "others workers", _key(n) if n.eff is not None else None)
+                                           "others workers", where=_where(n))
     if not bad:
         workers = [n.id for n in nodes if subs[n.id] == "worker"]
         ctx.add("ok", "role-layout", None, f"node {managers[0].id} is the manager, "

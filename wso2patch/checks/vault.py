@@ -55,8 +55,8 @@ def spec_vault(spec: Any) -> bool:
 
 
 def conf_root(node: NodeView) -> str:
-    """The node's config root (the classic one until `check` knows the product: EI's is "conf")."""
-    return CONF
+    """The node's config root: "repository/conf", EI's "conf" or "wso2/broker/conf"."""
+    return n.eff.product.conf if (n := node).eff is not None and n.eff.product is not None else CONF
 
 
 def run(ctx: Ctx) -> None:

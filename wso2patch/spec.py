@@ -44,6 +44,8 @@ class Node:
     offset: int
     member_port: int
     home: Path | None
+    profile: str | None = None
+    role: str | None = None
 
     @property
     def https_port(self) -> int:

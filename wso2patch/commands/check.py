@@ -9,10 +9,10 @@ from typing import ClassVar, Literal
 
 from wso2patch.cluster import Finding, check_cluster, check_homes
 from wso2patch.commands import Block, Result, Table
+from wso2patch.detect import detect_supported
 from wso2patch.driver import DRIVER_DIR, driver_jars
 from wso2patch.effective import load
 from wso2patch.errors import ExitCode, UsageError
-from wso2patch.plan import check_home
 from wso2patch.spec import Spec, find_spec
 from wso2patch.workflow import diff_targets, plan_node, require_finished
 
@@ -81,8 +81,10 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
         homes = [(n, h) for n, h in diff_targets(spec, None, None) if node is None or n == node]
     configs = {}
     warnings = []
+    confs: list[str] = []  # each home's config root, for the profile its node runs (a lone home: the main one)
     for node_id, node_home in homes:
-        check_home(node_home)
+        profile = spec.node(node_id).profile if spec is not None and node_id is not None else None
+        confs.append(detect_supported(node_home, profile).conf)  # the home check: a supported product is there
         require_finished(node_home)
         if spec is not None and node_id is not None:
             written = plan_node(spec, node_id, node_home).planned if planned else None
@@ -92,18 +94,18 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
     findings = check_cluster(spec, configs) if spec is not None else \
         check_homes([h for _, h in homes]) if len(homes) > 1 else None
-    datasources = [_datasources(node_id, node_home) for node_id, node_home in homes] if db else None
+    datasources = [_datasources(n, h, conf) for (n, h), conf in zip(homes, confs, strict=True)] if db else None
     failed = any(f.level == "error" for f in findings or []) or \
         any(r.ok is False for n in datasources or [] for r in n.results)
     return CheckResult(status="failed" if failed else "ok", exit_code=ExitCode.PENDING if failed else ExitCode.OK,
                        warnings=warnings, planned=planned, findings=findings, datasources=datasources)
 
 
-def _datasources(node: int | None, home: Path) -> NodeDatasources:
+def _datasources(node: int | None, home: Path, conf: str) -> NodeDatasources:
     from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
     from wso2patch.datasources import mask_url, read_datasources
 
-    results = [check_datasource(ds) for ds in read_datasources(home)]
+    results = [check_datasource(ds) for ds in read_datasources(home, conf)]
     return NodeDatasources(node, home, [DatasourceCheck(r.datasource.name, r.datasource.jndi,
                                                         mask_url(r.datasource.url), r.ok, r.detail)
                                         for r in results])

@@ -21,6 +21,7 @@ from tests.test_cmd_rollback import Recorder
 from tests.test_db import PASSWORD, table_counts, write_spec
 from wso2patch.commands.check import check
 from wso2patch.commands.db import provision, sql
+from wso2patch.errors import ConfigError
 from wso2patch.spec import Spec, load_spec
 
 MB_DB = "WSO2_MB_STORE_DB"
@@ -113,6 +114,16 @@ def test_db_sql_on_the_ei_fixture_reads_each_profiles_own_scripts(tmp_path: Path
     assert broker.warnings == ["WSO2 Enterprise Integrator 6.4.0 (broker profile) ships no "
                                f"{B}mysql5.7.sql: the schemas come from {B}mysql.sql, loaded with sql_mode "
                                "NO_ENGINE_SUBSTITUTION as the stock scripts need"]
+
+
+def test_a_missing_broker_script_names_the_broker_profiles_folder(cli: Cli, tmp_path: Path) -> None:
+    home = copy_tree(FIXTURES / "ei-home", tmp_path / "ei1")
+    (home / f"{B}mb-store/mysql-mb.sql").unlink()
+    with pytest.raises(ConfigError) as e:
+        sql(two_node_spec(tmp_path, home, "broker"))
+    assert str(e.value) == (f"{home}/{B}mb-store/mysql-mb.sql: schema script is missing; restore {B} from the "
+                            "product distribution")
+    assert sql(two_node_spec(tmp_path, home, None)).warnings == []  # the integrator needs no MB store script
 
 
 def test_db_sql_cli_prints_the_fallback_as_a_warning_and_the_sql_alone(cli: Cli, tmp_path: Path) -> None:

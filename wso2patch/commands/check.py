@@ -82,11 +82,13 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
         homes = [(n, h) for n, h in diff_targets(spec, None, None) if node is None or n == node]
     configs: dict[int, Effective] = {}
     warnings = []
+    confs: list[str] = []  # each home's config root, for the profile its node runs (a lone home: the main one)
     for i, (node_id, node_home) in enumerate(homes, 1):
         # the node's product and profile (the spec's; without a spec the main one) says where its config root is
         # and which files and rules apply; a product apply refuses is refused here too
         product = detect_supported(node_home, spec.node(node_id).profile if spec is not None and node_id is not None
                                    else None)
+        confs.append(product.conf)
         require_finished(node_home)
         if spec is not None and node_id is not None:
             written = plan_node(spec, node_id, node_home).planned if planned else None
@@ -99,18 +101,18 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
     findings = check_cluster(spec, configs) if spec is not None or len(homes) > 1 else \
         check_home_alone(homes[0][1], product)
-    datasources = [_datasources(node_id, node_home) for node_id, node_home in homes] if db else None
+    datasources = [_datasources(n, h, conf) for (n, h), conf in zip(homes, confs, strict=True)] if db else None
     failed = any(f.level == "error" for f in findings or []) or \
         any(r.ok is False for n in datasources or [] for r in n.results)
     return CheckResult(status="failed" if failed else "ok", exit_code=ExitCode.PENDING if failed else ExitCode.OK,
                        warnings=warnings, planned=planned, findings=findings, datasources=datasources)
 
 
-def _datasources(node: int | None, home: Path) -> NodeDatasources:
+def _datasources(node: int | None, home: Path, conf: str) -> NodeDatasources:
     from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
     from wso2patch.datasources import mask_url, read_datasources
 
-    results = [check_datasource(ds) for ds in read_datasources(home)]
+    results = [check_datasource(ds) for ds in read_datasources(home, conf)]
     return NodeDatasources(node, home, [DatasourceCheck(r.datasource.name, r.datasource.jndi,
                                                         mask_url(r.datasource.url), r.ok, r.detail)
                                         for r in results])

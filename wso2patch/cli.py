@@ -1,6 +1,6 @@
 """The command line with typer: declare the commands and their options (the help texts), parse them, and hand the
 values to the shell (wso2patch/shell/commands.py), which calls the command, renders its result and maps errors to
-exit codes. fast.py parses the common command lines without typer; both print the same bytes."""
+exit codes. fastcli.py parses the common command lines without typer; both print the same bytes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each command of the command line once its options are parsed (by cli.py or fast.py): check what the parser
+"""Each command of the command line once its options are parsed (by cli.py or fastcli.py): check what the parser
 cannot (options that need each other), call the command function, return the exit code. A usage error is raised
 as run.Usage for the parser to print as its own."""
 

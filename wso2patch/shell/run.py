@@ -21,7 +21,7 @@ CONSOLE = [False]  # set by main(): running as the console script, not in-proces
 
 
 class Usage(Exception):
-    """A usage error (exit 2, one line naming the option): the parser prints it as its own (cli.py, fast.py)."""
+    """A usage error (exit 2, one line naming the option): the parser prints it as its own (cli.py, fastcli.py)."""
 
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)

@@ -336,7 +336,8 @@ def bench_startup(res: Results, runs: int, work: Path) -> None:
     section("start-up: wso2patch --version")
     res.version = paired("wso2patch --version", [*WSO2PATCH, "--version"], runs, work)
     say(table(PAIR_HEADERS, [pair_row(res.version)], PAIR_RIGHT))
-    for module in ("wso2patch.cli", "lxml.etree"):
+    # cli.py (typer) parses --help and anything unusual; diff and apply, well formed, run without it (fastcli.py)
+    for module in ("wso2patch.cli", "wso2patch.commands.diff", "lxml.etree"):
         rows = importtime(module, min(runs, 3), work)
         top = next((r for r in rows if r.name == module), None)
         say(f"\n  python -X importtime -c \"import {module}\": {top.cumulative_us / 1000 if top else 0:.1f} ms "

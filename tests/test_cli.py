@@ -276,9 +276,9 @@ def test_quiet_keeps_errors_warnings_and_json(cli: Cli, cluster: Cluster, tmp_pa
 
 def test_quiet_still_shows_what_a_question_asks_about(cli: Cli, cluster: Cluster,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import wso2patch.cli
+    import wso2patch.shell.ui
 
     spec, _, _ = cluster(FIXTURES / "mb-home")
-    monkeypatch.setattr(wso2patch.cli, "_asks", lambda yes, json_: not yes)  # as on a terminal without --yes
+    monkeypatch.setattr(wso2patch.shell.ui, "asks", lambda yes, json_: not yes)  # as on a terminal without --yes
     r = cli("apply", "--spec", spec, "--node", 2, "-q")  # stdin is no terminal after all: refused, exit 8
     assert r.exit_code == 8 and "+++ b/" + CARBON in r.stdout

@@ -1,6 +1,7 @@
 """The console entry point (wso2patch.entry): `--version` and `-V` answered without building the command line, every
-other command line handed to wso2patch.cli with identical output, and the process left without interpreter
-teardown once that output is flushed."""
+other command line handed to wso2patch.fastcli or wso2patch.cli with identical output (tests/test_fastcli.py
+compares the two on more command lines), and the process left without interpreter teardown once that output is
+flushed."""
 
 from __future__ import annotations
 

@@ -1,41 +1,24 @@
-"""The command line: parse options, call the command (wso2patch.commands), render its result (render.py), map errors
-to exit codes. diff and apply still print through report.Report as they go."""
+"""The command line with typer: declare the commands and their options (the help texts), parse them, and hand the
+values to the shell (wso2patch/shell/commands.py), which calls the command, renders its result and maps errors to
+exit codes. fastcli.py parses the common command lines without typer; both print the same bytes."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, suppress
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from wso2patch import __version__, interrupt
-from wso2patch.errors import (
-    ConfigError,
-    ExitCode,
-    InternalError,
-    RefusedError,
-    SignalError,
-    UsageError,
-    WriteError,
-    Wso2PatchError,
-)
-
-if TYPE_CHECKING:  # the core loads inside each command, so that start-up pays only for what it runs
-    from wso2patch.commands import Block, Progress, Result
-    from wso2patch.report import Report
-    from wso2patch.spec import Spec
+from wso2patch.errors import ExitCode
+from wso2patch.shell import commands as shell
+from wso2patch.shell.run import CONSOLE, Usage, fail
 
 # typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 _CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
-
-_CONSOLE = False  # set by main(): running as the console script, not in-process (tests)
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
@@ -58,147 +41,13 @@ ReassignOpt = Annotated[bool, typer.Option("--reassign", help="patch a home last
                                            "what that node added (its REGISTRY_LOCAL<id>)")]
 
 
-def _report(command: str, json_: bool, *, reveal: bool = False, quiet: bool = False) -> Report:
-    from wso2patch.report import Report
-
-    return Report(command, json_, reveal=reveal, quiet=quiet)
-
-
-def _call(report: Report, command: Callable[[], Result], *, writes: bool = False,
-          done: Sequence[object] = ()) -> NoReturn:
-    """The options are parsed: call the command, render its result, exit with its code (or an error's). `done`: the
-    nodes a command settled before an error ended it, for the error document."""
-
-    def body() -> int:
-        from wso2patch import render
-
-        try:
-            result = command()
-        except UsageError as e:  # one the core found: a usage error here too (exit 2, one line)
-            raise typer.BadParameter(str(e), param_hint=e.option) from None
-        except BaseException:
-            report.nodes = [render.plain(n, report.clean, report.clean_diff) for n in done]
-            raise
-        return render.emit(report, result, quiet=report.quiet)
-
-    _run(report, body, writes=writes)
-
-
-class _Ui:
-    """The commands' Ui over this terminal: --yes, --json and --quiet decide what is shown and whether to ask."""
-
-    def __init__(self, report: Report, yes: bool, *, pager: bool = False) -> None:
-        self.report, self.yes, self.pager = report, yes, pager
-
-    def confirm(self, preview: Result, question: str, review: str) -> None:
-        self.show(preview)
-        _confirm(self.report, self.yes, question, review)
-
-    def show(self, preview: Result) -> None:
-        from wso2patch import render
-        from wso2patch.commands import Line
-
-        if not self.report.json_mode:  # warnings even with --quiet: a problem to see before answering
-            render.show(self.report, [Line(f"warning: {w}", "yellow", stderr=True) for w in preview.warnings])
-        if self.pager and self.asks() and self.report.out.is_terminal:
-            _paged(self.report, preview.human())
-        elif not self.report.json_mode and (not self.report.quiet or self.asks()):
-            render.show(self.report, preview.human())
-
-    def asks(self) -> bool:
-        return _asks(self.yes, self.report.json_mode)
-
-    def progress(self) -> AbstractContextManager[Progress]:
-        return self.report.progress()
-
-
-def _paged(report: Report, blocks: list[Block]) -> None:
-    """What is asked about, through a pager when it does not fit the terminal (pager.py)."""
-    from wso2patch import pager, render
-
-    with report.out.capture() as captured:
-        render.show(report, blocks)
-    text = captured.get()
-    command = pager.pager_command(os.environ, rows=pager.terminal_rows(sys.stdout.fileno()),
-                                  lines=text.count("\n"))
-    if command is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        pager.page(command, text)
-
-
-def _run(report: Report, body: Callable[[], int], *, writes: bool = False) -> NoReturn:
-    """Run a command body; every error becomes one line and its documented exit code. A command that `writes`
-    turns SIGINT, SIGTERM and SIGHUP into one line too, after finishing or undoing its transaction (interrupt.py)."""
+def _exit(command: Callable[[], int]) -> NoReturn:
+    """Run a parsed command (shell/commands.py) and exit with its code; its usage errors are click's."""
     try:
-        with interrupt.handled() if writes else interrupt.defaults():
-            interrupt.check()  # a signal while the command loaded: nothing was written
-            code = body()
-    except Wso2PatchError as e:
-        code = report.error(e)
-    except interrupt.Interrupt as sig:  # at a safe point outside a transaction: nothing was being written
-        code = report.error(SignalError(interrupt.line(sig, interrupt.completed()), signum=sig.signum))
-    except KeyboardInterrupt:
-        print("wso2patch: interrupted", file=sys.stderr)
-        code = 130
-    except _USAGE_ERROR:
-        raise  # a usage error found inside a command is still exit 2, one line (main)
-    except BrokenPipeError:  # the reader left (| head, a pager quit): stop quietly, as git log | head does
-        code = _reader_gone()
-    except OSError as e:  # the machine, not a bug (the writes themselves are handled in critical sections)
-        kind = WriteError if writes else ConfigError
-        code = report.error(kind(f"{e.strerror or e}", where=e.filename,
-                                 hint="nothing was changed; fix the cause and rerun"))
-    except Exception as e:  # a bug: still one line, never a traceback (WSO2PATCH_DEBUG=1 shows it)
-        if os.environ.get("WSO2PATCH_DEBUG"):
-            raise
-        code = report.error(InternalError(f"{type(e).__name__}: {e}", hint="please report this"))
-    if _CONSOLE:  # everything is printed: a signal in the last instants of exit changes nothing
-        interrupt.ignore_from_now()
+        code = command()
+    except Usage as e:
+        raise typer.BadParameter(e.message, param_hint=e.hint) from None
     raise typer.Exit(code)
-
-
-def _reader_gone() -> int:
-    """stdout's reader has gone: say nothing (there is no one to tell), point stdout at /dev/null so that the final
-    flush cannot fail again, and exit 141 as a process that SIGPIPE ended (whatever was written stays written)."""
-    if _CONSOLE:
-        with suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return ExitCode.PIPE
-
-
-def _load(report: Report, spec: Path | None) -> Spec:
-    from wso2patch.spec import find_spec, load_spec
-    from wso2patch.workflow import use_spec
-
-    del report  # masking is by position (wso2patch.secrets): the spec's password needs no registering
-    s = load_spec(find_spec(spec))
-    use_spec(s)  # the files its site patches write may be in a home's journal
-    return s
-
-
-def _asks(yes: bool, json_: bool) -> bool:
-    """Whether a command that writes will ask first: then --quiet still shows what it asks about."""
-    return not yes and not json_ and sys.stdin.isatty()
-
-
-def _confirm(report: Report, yes: bool, question: str, review: str) -> None:
-    if yes:
-        return
-    if report.json_mode or not sys.stdin.isatty():
-        raise RefusedError("not confirmed: no terminal to ask and no --yes given; nothing was written",
-                           hint=f"{review}, then rerun with --yes")
-    try:
-        with interrupt.interruptible():
-            answer = typer.confirm(question)
-    except (typer.Abort, interrupt.Interrupt) as e:  # click turns end of input (and Ctrl-C) into Abort
-        print(file=sys.stderr)  # the error line starts on a line of its own, not after the question
-        if isinstance(e, interrupt.Interrupt):
-            raise
-        raise SignalError("interrupted; nothing was written", signum=signal.SIGINT) from None
-    if not answer:
-        raise RefusedError("not confirmed; nothing was written")
 
 
 def _version(value: bool) -> None:
@@ -218,21 +67,13 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
          force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
          json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Write a commented starter spec (two nodes on one host, one MySQL server)."""
-    from wso2patch.commands.init import init as run
-
-    report = _report("init", json_, quiet=quiet)
-    _call(report, lambda: run(path, force=force))
+    _exit(lambda: shell.init(path, force=force, json_=json_, quiet=quiet))
 
 
 @app.command()
 def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
-    from wso2patch.commands.patches import patches as run
-    from wso2patch.spec import find_spec
-
-    report = _report("patches", json_, quiet=quiet)
-    found = spec is not None or find_spec(None).is_file()  # a spec given or found: its site patches too
-    _call(report, lambda: run(_load(report, spec) if found else None))
+    _exit(lambda: shell.patches(spec=spec, json_=json_, quiet=quiet))
 
 
 @app.command()
@@ -242,12 +83,8 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
          show_secrets: SecretsOpt = False, quiet: QuietOpt = False, reassign: ReassignOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write (several nodes: each diff under a '# node N (home)' line).
     Exit 0 when nothing would change, 1 when changes are pending."""
-    from wso2patch.commands.diff import diff as run
-
-    report = _report("diff", json_, reveal=show_secrets, quiet=quiet)
-    if home is not None and node is None:
-        raise typer.BadParameter("--home needs --node (which node's values to use)", param_hint="--home")
-    _call(report, lambda: run(_load(report, spec), node=node, home=home, jdbc_driver=jdbc_driver, reassign=reassign))
+    _exit(lambda: shell.diff(node=node, home=home, spec=spec, json_=json_, jdbc_driver=jdbc_driver,
+                             show_secrets=show_secrets, quiet=quiet, reassign=reassign))
 
 
 @app.command()
@@ -261,34 +98,9 @@ def apply(node: NodeOpt = None,
                                                  "it does not fit the terminal [default: through $PAGER, else less "
                                                  "-R]")] = False, reassign: ReassignOpt = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
-    from wso2patch.commands.apply import apply as run
-    from wso2patch.commands.nodes import NodeOutcome
-
-    report = _report("apply", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
-    if (node is None) == (not all_nodes):
-        raise typer.BadParameter("give --node ID or --all", param_hint="--node / --all")
-    if all_nodes and home is not None:
-        raise typer.BadParameter("--all takes every node's home from the spec", param_hint="--home")
-    done: list[NodeOutcome] = []
-
-    def command() -> Result:
-        ui = _Ui(report, yes, pager=not no_pager)
-        result = run(_load(report, spec), ui, node=node, home=home, yes=yes, jdbc_driver=jdbc_driver, done=done,
-                     reassign=reassign)
-        return result if report.json_mode else replace(result, warnings=[])  # shown before each question
-
-    _call(report, command, writes=True, done=done)
-
-
-def _target(report: Report, home: Path | None, node: int | None, spec: Path | None) -> Path:
-    from wso2patch.workflow import home_for, use_spec
-
-    if home is not None:  # the journal may name files the site patches of --spec (or ./wso2patch.toml) wrote
-        use_spec(_load(report, spec) if spec is not None else None)
-        return home
-    if node is None:
-        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-    return home_for(_load(report, spec), node, None)
+    _exit(lambda: shell.apply(node=node, all_nodes=all_nodes, home=home, spec=spec, yes=yes, json_=json_,
+                              jdbc_driver=jdbc_driver, show_secrets=show_secrets, quiet=quiet, no_pager=no_pager,
+                              reassign=reassign))
 
 
 @app.command()
@@ -301,36 +113,22 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
              json_: JsonOpt = False, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
-    from wso2patch.commands.rollback import rollback as run
-
-    report = _report("rollback", json_, reveal=show_secrets, quiet=quiet and not _asks(yes, json_))
-    if home is None and node is None:
-        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-    _call(report, lambda: run(_target(report, home, node, spec), _Ui(report, yes), to=to, force=force), writes=True)
+    _exit(lambda: shell.rollback(home=home, node=node, spec=spec, yes=yes, to=to, force=force, json_=json_,
+                                 show_secrets=show_secrets, quiet=quiet))
 
 
 @app.command()
 def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
             quiet: QuietOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    from wso2patch.commands.rollback import recover as run
-
-    report = _report("recover", json_, quiet=quiet)
-    if home is None and node is None:
-        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-    _call(report, lambda: run(_target(report, home, node, spec)), writes=True)
+    _exit(lambda: shell.recover(home=home, node=node, spec=spec, json_=json_, quiet=quiet))
 
 
 @app.command()
 def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
             quiet: QuietOpt = False) -> None:
     """List the applies and rollbacks recorded in a home, oldest first."""
-    from wso2patch.commands.history import history as run
-
-    report = _report("history", json_, quiet=quiet)
-    if home is None and node is None:
-        raise typer.BadParameter("give --home DIR or --node ID", param_hint="--home / --node")
-    _call(report, lambda: run(_target(report, home, node, spec)))
+    _exit(lambda: shell.history(home=home, node=node, spec=spec, json_=json_, quiet=quiet))
 
 
 @app.command()
@@ -338,10 +136,7 @@ def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, jso
            quiet: QuietOpt = False) -> None:
     """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
     of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
-    from wso2patch.commands.status import status as run
-
-    report = _report("status", json_, quiet=quiet)
-    _call(report, lambda: run(_load(report, spec), node=node, home=home))
+    _exit(lambda: shell.status(home=home, node=node, spec=spec, json_=json_, quiet=quiet))
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The cluster's MySQL databases: print the SQL, or provision them.")
@@ -353,14 +148,8 @@ def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
            server: Annotated[str, typer.Option("--server", help="mysql8, mysql5.7 or mariadb")] = "mysql8",
            show_secrets: SecretsOpt = False, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Print the SQL that provisions the databases, the application user and the schemas (writes nothing)."""
-    from wso2patch.commands.db import sql  # the db modules load only for the db commands
-    from wso2patch.dbplan import FLAVOURS
-
-    report = _report("db sql", json_, reveal=show_secrets, quiet=quiet)
-    flavour = next((f for f in FLAVOURS if f == server), None)
-    if flavour is None:
-        raise typer.BadParameter(f"{server!r} is not one of {', '.join(FLAVOURS)}", param_hint="--server")
-    _call(report, lambda: sql(_load(report, spec), home=home, flavour=flavour, show_secrets=show_secrets))
+    _exit(lambda: shell.db_sql(spec=spec, home=home, server=server, show_secrets=show_secrets, json_=json_,
+                               quiet=quiet))
 
 
 @db_app.command("init")
@@ -373,11 +162,8 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
             yes: YesOpt = False, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Create what is missing on the MySQL server: databases, the application user, grants, and schemas
     (each loaded only into a database that lacks it; never drops anything)."""
-    from wso2patch.commands.db import provision
-
-    report = _report("db init", json_, quiet=quiet)
-    _call(report, lambda: provision(_load(report, spec), _Ui(report, yes), home=home, admin_user=admin_user,
-                                    admin_password_env=admin_password_env))
+    _exit(lambda: shell.db_init(spec=spec, home=home, admin_user=admin_user,
+                                admin_password_env=admin_password_env, yes=yes, json_=json_, quiet=quiet))
 
 
 @app.command()
@@ -398,13 +184,8 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
     node's secure vault (aliases, cipher texts, secret-conf.properties, secrets left in clear; a lone --home gets
     these), each node read under its product's config root, and with --db every datasource against the live
     server. Exit 1 on an error."""
-    from wso2patch.commands.check import check as run
-    from wso2patch.commands.check import wants_spec
-
-    report = _report("check", json_, reveal=show_secrets, quiet=quiet)
-    first = homes[0] if homes else None
-    _call(report, lambda: run(_load(report, spec) if wants_spec(spec, first) else None, node=node, home=homes,
-                              planned=planned, db=db))
+    _exit(lambda: shell.check(db=db, planned=planned, node=node, homes=homes, spec=spec, json_=json_,
+                              show_secrets=show_secrets, quiet=quiet))
 
 
 @app.command()
@@ -413,10 +194,7 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
             json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Compare two homes' effective configuration: differences a cluster expects (host, port offset, member port,
     local registry database) apart from unexpected ones. Exit 1 when an unexpected difference is found."""
-    from wso2patch.commands.compare import compare as run
-
-    report = _report("compare", json_, quiet=quiet)
-    _call(report, lambda: run(home_a, home_b))
+    _exit(lambda: shell.compare(home_a, home_b, json_=json_, quiet=quiet))
 
 
 def _command_of(ctx: Any) -> str | None:
@@ -425,35 +203,23 @@ def _command_of(ctx: Any) -> str | None:
     return " ".join(path) or None
 
 
-def _fail(kind: str, label: str, message: str, code: int, ctx: Any) -> int:
-    """A usage or click error: one line on stderr, and with --json one error document on stdout."""
-    args = sys.argv[1:]
-    if "--json" in (args[:args.index("--")] if "--" in args else args):
-        from wso2patch.render import error_document
-
-        print(error_document(_command_of(ctx), kind, message, code))
-    print(f"wso2patch: {label}: {message}", file=sys.stderr)
-    return code
-
-
 def main() -> None:
     """Console entry point: click's usage errors become one line too (exit 2)."""
     interrupt.install()  # first: a signal while the command line is parsed and the command loads is noted too
-    global _CONSOLE
-    _CONSOLE = True
+    CONSOLE[0] = True
     code: Any
     try:
         code = app(args=sys.argv[1:] or ["--help"], prog_name="wso2patch", standalone_mode=False)
     except _USAGE_ERROR as e:
         message = getattr(e, "format_message", e.__str__)()
-        ctx = getattr(e, "ctx", None)
-        where = " ".join(filter(None, ("wso2patch", _command_of(ctx))))
+        command = _command_of(getattr(e, "ctx", None))
+        where = " ".join(filter(None, ("wso2patch", command)))
         # no message: a group called without its subcommand, whose help click has printed already
-        code = _fail("UsageError", "usage error", f"{message}; see '{where} --help'", ExitCode.USAGE, ctx) \
+        code = fail(command, "UsageError", "usage error", f"{message}; see '{where} --help'", ExitCode.USAGE) \
             if message else ExitCode.USAGE
     except _CLICK_ERROR as e:
-        code = _fail(type(e).__name__, "error", getattr(e, "format_message", e.__str__)(),
-                     getattr(e, "exit_code", 1), getattr(e, "ctx", None))
+        code = fail(_command_of(getattr(e, "ctx", None)), type(e).__name__, "error",
+                    getattr(e, "format_message", e.__str__)(), getattr(e, "exit_code", 1))
     except typer.Abort:
         print("wso2patch: error: interrupted; nothing was written", file=sys.stderr)
         code = 130

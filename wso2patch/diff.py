@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from wso2patch.plan import FilePlan
 from wso2patch.xmlio import detect_eol
@@ -54,4 +55,11 @@ def unified(rel: str, old: str, new: str, context: int = 3, *, created: bool = F
 
 
 def file_diff(f: FilePlan) -> str:
-    return unified(f.rel, f.old.decode(f.encoding), f.new.decode(f.encoding), created=not f.existed)
+    return _file_diff(f.rel, f.old, f.new, f.encoding, f.existed)
+
+
+@lru_cache(maxsize=64)
+def _file_diff(rel: str, old: bytes, new: bytes, encoding: str, existed: bool) -> str:
+    """apply renders a node's result up to three times (the preview, the question, the outcome): one diff per
+    file. Keyed by the bytes themselves (bytes keep their hash), never by a plan that could change."""
+    return unified(rel, old.decode(encoding), new.decode(encoding), created=not existed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +37,8 @@ def driver_copy(home: Path, jar: Path) -> FileCopy:
     if not is_driver_path(f"{DRIVER_DIR}/{jar.name}"):
         raise ConfigError("a driver jar's name must end in .jar (and not start with a dot)", where=jar,
                           hint="pass the mysql-connector-java jar under its own name")
+    import zipfile  # only with --jdbc-driver: zipfile and what it imports cost a tenth of the floor
+
     try:
         data = jar.read_bytes()
         with zipfile.ZipFile(jar) as z:

@@ -1,8 +1,9 @@
 """The console entry point (and `python -m wso2patch`); it ends the process.
 
 `wso2patch --version` (or -V) alone is answered here, before the command line is built: importing typer, click and
-the command tree costs more than starting Python with lxml, and printing the version needs none of it. Every other
-command line, --help and usage errors included, goes to wso2patch.cli unchanged.
+the command tree costs more than starting Python with lxml, and printing the version needs none of it. The common
+commands, well formed, are parsed without typer (wso2patch.fastcli). Every other command line, --help and usage
+errors included, goes to wso2patch.cli unchanged.
 
 Once the command has returned its exit code and its output is flushed, the process leaves without tearing the
 interpreter down (freeing every module and parsed document took about a sixth of a one-node diff): the last
@@ -30,9 +31,14 @@ def main() -> None:
     from wso2patch import interrupt
 
     interrupt.install()  # before the slow imports: a signal while they run is noted, acted on at the first safe point
-    from wso2patch.cli import main as cli_main
+    from wso2patch import fastcli
 
+    parsed = fastcli.parse(sys.argv[1:])
     try:
+        if parsed is not None:
+            fastcli.main(*parsed)
+        from wso2patch.cli import main as cli_main
+
         cli_main()
     except SystemExit as done:
         if done.code is None or isinstance(done.code, int):

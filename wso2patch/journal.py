@@ -9,14 +9,13 @@ Another user may have written the journal: every entry is checked when it is rea
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from wso2patch import digest
 from wso2patch.entries import FileRecord, Managed, Transaction, parse
 from wso2patch.errors import ConfigError
 from wso2patch.fsyncs import FolderSyncs
@@ -28,7 +27,7 @@ __all__ = ["STATE_DIR", "TMP_SUFFIX", "FileRecord", "FolderSyncs", "Journal", "M
 
 
 def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return digest.sha256(data)
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool | FolderSyncs = True) -> None:
@@ -45,7 +44,7 @@ def atomic_write(path: Path, data: bytes, *, durable: bool | FolderSyncs = True)
             st: os.stat_result | None = os.stat(target.name, dir_fd=folder, follow_symlinks=False)
         except FileNotFoundError:
             st = None
-        tmp = f".{target.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+        tmp = f".{target.name}.{os.urandom(4).hex()}{TMP_SUFFIX}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -223,8 +223,9 @@ def xpath(loc: Locator, expr: str, key: str, op: int) -> etree.XPath:
     """Compile and try the expression on an empty document, which also finds unknown functions,
     undeclared prefixes and variables; `key` alone first, so that it cannot escape its string()."""
     try:
-        found = etree.XPath(expr)(_PROBE)
-        compiled = etree.XPath(f"string({expr})") if key == "key" else etree.XPath(expr)
+        tried = etree.XPath(expr)
+        found = tried(_PROBE)
+        compiled = etree.XPath(f"string({expr})") if key == "key" else tried  # an XPath object is reusable
     except (etree.XPathError, ValueError) as e:
         note = " (variables are replaced only in value and element)" if "{" in expr else ""
         raise loc.fail(f"invalid XPath {expr!r}: {e}{note}", op, key) from None

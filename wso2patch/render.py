@@ -15,9 +15,8 @@ from wso2patch.commands import Block, Diff, Line, Raw, Result, Table
 from wso2patch.schema import SCHEMA
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from wso2patch.report import Report
+    from wso2patch.shell.console import Stream
 
 Clean = Callable[[str], str]
 _ENVELOPE = ("status", "exit_code", "warnings")
@@ -95,7 +94,7 @@ def table_lines(t: Table, clean: Clean) -> list[tuple[str, str]]:
                                         for row, s in zip(cells, ["bold", *t.styles], strict=True))]
 
 
-def _line(console: Console, text: str, style: str) -> None:
+def _line(console: Stream, text: str, style: str) -> None:
     if not console.is_terminal:  # no colours to add: plain text, and rich's rendering cost is not paid
         console.file.write(text + "\n")
         return
@@ -104,7 +103,7 @@ def _line(console: Console, text: str, style: str) -> None:
     console.print(Text(text, style=style), crop=False)
 
 
-def _diff(console: Console, text: str) -> None:
+def _diff(console: Stream, text: str) -> None:
     if not console.is_terminal:
         console.file.write(text)
         return

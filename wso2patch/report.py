@@ -14,14 +14,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rich.console import Console
-from rich.text import Text
-
 from wso2patch.diff import file_diff
 from wso2patch.errors import Wso2PatchError
 from wso2patch.plan import Plan
 from wso2patch.schema import SCHEMA
 from wso2patch.secrets import mask_diff, mask_text
+from wso2patch.shell.console import Stream
 from wso2patch.txn import Transaction
 
 _STYLE = {"+": "green", "-": "red", "@": "cyan"}
@@ -52,8 +50,8 @@ class Report:
     status: str = "ok"
     exit_code: int = 0
     warnings: list[str] = field(default_factory=list)
-    out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
+    out: Stream = field(default_factory=Stream)  # rich only for a terminal (shell/console.py)
+    err: Stream = field(default_factory=lambda: Stream(stderr=True))
 
     # --- human output (suppressed in JSON mode) ----------------------------------------------------
     def clean(self, text: str) -> str:
@@ -66,7 +64,7 @@ class Report:
 
     def say(self, message: str, *, style: str | None = None, stderr: bool = False) -> None:
         if not self.json_mode and not self.quiet:
-            (self.err if stderr else self.out).print(Text(self.clean(message), style=style or ""))
+            (self.err if stderr else self.out).line(self.clean(message), style or "")
 
     def show_text_diff(self, text: str) -> None:
         if self.json_mode or self.quiet:
@@ -75,6 +73,8 @@ class Report:
         if not self.out.is_terminal:  # no colours to add: rich's rendering would only cost time
             self.out.file.write(text)
             return
+        from rich.text import Text
+
         out = Text()  # one print per file: rich's per-call overhead dominated large diffs
         for line in text.splitlines(keepends=True):
             out.append(line, style="bold" if line.startswith(("---", "+++")) else _STYLE.get(line[:1], ""))
@@ -87,12 +87,12 @@ class Report:
             self.show_text_diff(file_diff(f))
         for c in plan.copied:
             what = "new file" if c.old is None else "replaced file"
-            self.out.print(Text(f"{what}: {c.rel} (binary, {len(c.new)} bytes)", style="bold green"))
+            self.out.line(f"{what}: {c.rel} (binary, {len(c.new)} bytes)", "bold green")
 
     def warn(self, message: str) -> None:
         self.warnings.append(self.clean(message))
         if not self.json_mode:  # even with --quiet: a warning is a problem to see
-            self.err.print(Text(self.clean(f"warning: {message}"), style="yellow"))
+            self.err.line(self.clean(f"warning: {message}"), "yellow")
 
     @contextmanager
     def progress(self) -> Iterator[Callable[[str, int, int], None]]:
@@ -104,7 +104,7 @@ class Report:
 
         bars: dict[str, TaskID] = {}
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=self.err, transient=False) as prog:
+                      console=self.err.console(), transient=False) as prog:
             def update(label: str, done: int, total: int) -> None:
                 if label not in bars:
                     bars[label] = prog.add_task(label, total=total)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 import tomllib
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wso2patch import hosts, spec_cluster, spec_db, spec_site
+from wso2patch import digest, hosts, spec_cluster, spec_db, spec_site
 from wso2patch.errors import SpecError
 from wso2patch.spec_cluster import Cluster, Registry
 from wso2patch.spec_db import DEFAULT_NAMES as DEFAULT_NAMES
@@ -207,7 +206,7 @@ def load_spec(path: Path) -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"invalid TOML: {e}", where=path, hint="fix the syntax and rerun") from None
-    return _build(path, hashlib.sha256(raw).hexdigest(), text, data)
+    return _build(path, digest.sha256(raw), text, data)
 
 
 def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:

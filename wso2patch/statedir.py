@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 import stat
 import time
@@ -165,7 +164,7 @@ class StateDir:
         parents, name = split(rel)
         with self.folder("/".join(parents), create=True) as folder:
             assert folder is not None
-            tmp = f".{name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+            tmp = f".{name}.{os.urandom(4).hex()}{TMP_SUFFIX}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666,
                          dir_fd=folder)
             try:

@@ -9,7 +9,6 @@ declaration, encoding, line endings, indentation, comments, final newline.
 from __future__ import annotations
 
 import codecs
-import html
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -240,7 +239,7 @@ class Doc:
         for node in reversed([el, *el.iterancestors()]):
             for name, (a, b, _) in self.span(node).attrs.items():
                 if name.startswith("xmlns:"):
-                    scope[name[6:]] = html.unescape(self.text[a:b])
+                    scope[name[6:]] = _unescape(self.text[a:b])
         return scope
 
     # --- layout -----------------------------------------------------------------------------------
@@ -333,3 +332,12 @@ def moved_spans(spans: Sequence[Span], text: str, edits: Sequence[Edit]) -> list
 
 def _start(span: Span) -> int:
     return span.start
+
+
+def _unescape(value: str) -> str:
+    """html.unescape, which leaves a value without "&" as it is: html and its entity table load only when needed."""
+    if "&" not in value:
+        return value
+    import html
+
+    return html.unescape(value)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wso2patch.errors import ConfigError, InternalError
 from wso2patch.ops import Outcome
 from wso2patch.properties.escapes import escape, join_surrogates
-from wso2patch.properties.reader import Comment, Entry, PropFile, parse, trailing_break
+
+if TYPE_CHECKING:  # the reader loads with the first .properties edit: most runs patch no .properties file
+    from wso2patch.properties.reader import Comment, Entry, PropFile
 
 _CONTINUATIONS = re.compile(r"(\\(\r\n|\r|\n)[ \t\f]*)+\Z")
 
@@ -41,6 +44,8 @@ PropOp = SetProp | RemoveProp
 def apply_prop_op(text: str | None, op: PropOp, *, where: str = "<properties>") -> tuple[str | None, Outcome]:
     """Apply one operation to a .properties text (the file's bytes decoded as ISO-8859-1; None when the file
     is absent). Returns the new text (None: the file stays absent) and "applied" or "already"."""
+    from wso2patch.properties.reader import parse
+
     key = join_surrogates(op.key)
     if text is None:
         if isinstance(op, RemoveProp):
@@ -97,6 +102,8 @@ def _remove(pf: PropFile, hits: list[Entry]) -> str:
 
 
 def _insert(pf: PropFile, key: str, value: str, where: str) -> str:
+    from wso2patch.properties.reader import trailing_break
+
     text = pf.text
     twin = _twin(pf, key)
     layout = pf.entries[-1] if pf.entries else None
@@ -129,6 +136,8 @@ def _insert(pf: PropFile, key: str, value: str, where: str) -> str:
 
 def _twin(pf: PropFile, key: str) -> tuple[PropFile, Comment] | None:
     """The last comment that reads as an entry for `key` once its marker is dropped (`#key=value`)."""
+    from wso2patch.properties.reader import parse
+
     for c in reversed(pf.comments):
         try:
             body = parse(pf.text[c.marker + 1 : c.stop])

@@ -19,6 +19,7 @@ from wso2patch.journal import outside_home
 from wso2patch.ops import Op, Outcome, apply_op
 from wso2patch.patchset import BUILT_IN, Patch, Rows, Step
 from wso2patch.properties import PropOp, apply_prop_op
+from wso2patch.spans import scan
 from wso2patch.xmlio import Doc
 
 CARBON_XML = "repository/conf/carbon.xml"
@@ -213,13 +214,19 @@ def _unstable(path: Path, second: Sequence[OpResult], site: Set[str]) -> PatchEr
 
 
 def replan_doc(doc: Doc) -> Doc:
-    """The result parsed afresh from its bytes, for the second run. Spans moved by edits rather than scanned are
-    checked against a scan here; scanned ones are the scan of these very bytes, kept."""
-    again = Doc(doc.raw, where=doc.where, encoding=doc.encoding, spans=doc.spans if doc.scanned else None)
-    if again.spans != doc.spans:
+    """The document the second run starts from: `doc` itself, which lxml parsed from these very bytes (a Doc is
+    built from bytes, Doc.apply parses the bytes it splices, and operations only read a Doc), so parsing them
+    again would build the same tree. Spans moved by edits rather than scanned are checked against a scan here;
+    scanned ones are the scan of these very bytes."""
+    try:
+        moved_wrong = not doc.scanned and scan(doc.text) != doc.spans
+    except ValueError as e:  # as Doc reports it
+        raise InternalError(f"scanner failed on well-formed XML: {e}", where=doc.where,
+                            hint="please report this file") from None
+    if moved_wrong:
         raise InternalError("moved node positions differ from a scan of the result", where=doc.where,
                             hint="nothing was written; please report this with the file")
-    return again
+    return doc
 
 
 def plan_file(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = frozenset()) -> FilePlan:

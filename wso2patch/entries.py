@@ -7,7 +7,6 @@ the shape wso2patch gives it (ids become folder names), and every text that gets
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,6 +116,8 @@ def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
 
 def parse(raw: bytes, managed: Managed) -> list[Transaction]:
     """journal.json's transactions; ValueError naming the first entry that is malformed or unsafe."""
+    import json  # only where a journal exists
+
     data = json.loads(raw)
     if not isinstance(data, dict) or not isinstance(data.get("transactions"), list):
         raise ValueError("not a wso2patch journal (no list of transactions)")

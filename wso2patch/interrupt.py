@@ -15,7 +15,7 @@ is on its way out, and a second Ctrl-C must not cut that recovery short.
 from __future__ import annotations
 
 import signal
-import threading
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -95,7 +95,9 @@ def interruptible() -> Iterator[None]:
 
 
 def _main_thread() -> bool:  # only the main thread may set signal handlers
-    return threading.current_thread() is threading.main_thread()
+    # threads are started with threading: when nothing has imported it (the console script), this is the only one
+    threading = sys.modules.get("threading")
+    return threading is None or threading.current_thread() is threading.main_thread()
 
 
 def _ours() -> bool:

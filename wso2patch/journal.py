@@ -9,7 +9,6 @@ Another user may have written the journal: every entry is checked when it is rea
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -127,6 +126,8 @@ class Journal:
 
     def save(self, txs: Sequence[Transaction]) -> None:
         data = {"version": 1, "transactions": [asdict(t) for t in txs]}
+        import json  # only where a journal is written
+
         self.state.write(JOURNAL, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
     def unfinished(self) -> list[Transaction]:

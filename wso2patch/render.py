@@ -4,7 +4,6 @@ so a password never reaches the screen or the document unless --show-secrets."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
@@ -27,6 +26,8 @@ def emit(report: Report, result: Result, *, quiet: bool = False) -> int:
     """Print the result: its JSON document with --json, else its warnings (always) and, unless quiet, its human
     output. Returns its exit code."""
     if report.json_mode:
+        import json  # only for --json
+
         sys.stdout.write(json.dumps(document(result, report.clean, report.clean_diff), indent=2) + "\n")
         return int(result.exit_code)
     show(report, [Line(f"warning: {w}", "yellow", stderr=True) for w in result.warnings])
@@ -44,6 +45,8 @@ def document(result: Result, clean: Clean, clean_diff: Clean | None = None) -> d
 
 def error_document(command: str | None, kind: str, message: str, exit_code: int) -> str:
     """The document of a command that failed before it had a result (usage errors, in main)."""
+    import json
+
     return json.dumps({"schema": SCHEMA, "command": command, "status": "error", "exit_code": exit_code,
                        "warnings": [], "error": {"type": kind, "message": message}}, indent=2)
 

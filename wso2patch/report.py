@@ -7,7 +7,6 @@ commands.nodes.NodePlanResult (diff, apply) and HomeTransactions (rollback, reco
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -134,4 +133,6 @@ class Report:
                    "exit_code": self.exit_code, "warnings": self.warnings, **extra}
             if self.nodes or self.status != "error":  # the commands on render.py have no "nodes" of their own
                 doc["nodes"] = self.nodes
+            import json  # only for --json
+
             print(json.dumps(doc, indent=2))

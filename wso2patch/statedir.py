@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 import time
 from collections.abc import Iterator
@@ -201,6 +200,8 @@ class StateDir:
             except FileNotFoundError:
                 return
             if stat.S_ISDIR(st.st_mode):
+                import shutil  # loads compression modules: only for this rare case
+
                 shutil.rmtree(name, dir_fd=folder)  # fd-based: never follows a link swapped in meanwhile
             else:
                 os.unlink(name, dir_fd=folder)

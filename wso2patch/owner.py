@@ -47,7 +47,7 @@ def retire_patches(previous: int) -> list[Patch]:
             raw = path.read_bytes()
         except OSError as e:
             raise PatchError(f"cannot read the patch file: {e.strerror or e}", where=path) from None
-        out.append(_parse_bytes(path, raw.replace(PREVIOUS_ID.encode(), str(int(previous)).encode())))
+        out.append(_parse_bytes(path, raw.replace(PREVIOUS_ID.encode(), str(int(previous)).encode()), True))
     if not out:
         raise PatchError("no reassign patch files (*.toml) found", where=directory,
                          hint="reinstall wso2patch; the patch set ships inside the package")

@@ -23,7 +23,7 @@ from wso2patch.errors import (
     Wso2PatchError,
 )
 from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
-from wso2patch.patchset import BUILT_IN, Patch, applicable, load_patches
+from wso2patch.patchset import BUILT_IN, Patch, applicable, is_for, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
 from wso2patch.products import Product
 from wso2patch.spec import Spec, find_spec, load_spec
@@ -71,7 +71,7 @@ def patch_listing(spec: Spec | None, product: Product | None = None) -> list[tup
     off = {n.casefold() for n in spec.site.disable} if spec is not None else set()
     disabled = [(p, "built-in, disabled by [patches]") for p in load_patches() if p.name.casefold() in off]
     if product is not None:
-        active, disabled = applicable(active, product), [(p, o) for p, o in disabled if applicable([p], product)]
+        active, disabled = applicable(active, product), [(p, o) for p, o in disabled if is_for(p, product)]
     return [(p, p.origin) for p in active] + disabled
 
 
@@ -102,9 +102,10 @@ def spec_targets(spec: Spec) -> tuple[list[tuple[int, Path]], list[tuple[int, Pa
 
 
 def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,
-              jdbc_driver: Path | None = None) -> Plan:
+              jdbc_driver: Path | None = None, product: Product | None = None) -> Plan:
+    """`product`: the home's, when the caller has detected it already (node_product)."""
     spec.node(node_id)  # an unknown node is reported before the home is looked at
-    product = node_product(spec, node_id, home)
+    product = product or node_product(spec, node_id, home)
     plan = build_plan(home, node_id, product, patches or spec_patches(spec), node_values(spec, node_id, product),
                       spec.peer_values(node_id), spec.rows())
     if jdbc_driver is not None:
@@ -323,7 +324,13 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
     return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
-                      spec_sha=spec.sha256, patches=applied)
+                      spec_sha=spec.sha256, patches=applied, profile=journal_profile(plan.product))
+
+
+def journal_profile(product: Product) -> str | None:
+    """How the journal names the profile a transaction patched: None for the main profile (as journals before
+    profiles existed say nothing), else its name."""
+    return None if product.profile == product.profiles[0] else product.profile
 
 
 def drift_diffs(home: Path, txs: list[txn.Transaction]) -> list[str]:

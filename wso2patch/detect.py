@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wso2patch.errors import HomeError, Wso2PatchError
-from wso2patch.plan import check_home_dir, read_config
+from wso2patch.plan import check_home_dir, parse_config
 from wso2patch.products import (
     BY_SERVER_KEY,
     CLASSIC_CONF,
@@ -70,7 +70,7 @@ def _text(doc: Doc, path: Path, tag: str) -> tuple[str, int]:
 
 def read_server(path: Path) -> Server:
     """ServerKey, Name and Version of one carbon.xml (its default namespace is stripped by Doc)."""
-    doc = Doc(read_config(path), where=str(path))
+    doc = parse_config(path)
     key, line = _text(doc, path, "ServerKey")
     if not _SERVER_KEY.fullmatch(key):
         raise HomeError(f"<ServerKey> {key[:40]!r} is not a product key", where=f"{path}:{line}",

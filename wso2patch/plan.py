@@ -143,6 +143,24 @@ def read_config(path: Path) -> bytes:
                           hint="check its permissions") from None
 
 
+_PARSED: list[Doc] = []  # the document parse_config read last
+
+
+def parse_config(path: Path) -> Doc:
+    """A config file read and parsed (detection reads carbon.xml so). The Doc is kept: when the plan then reads the
+    same bytes from that path, it starts from this Doc rather than parse them again (a Doc is built from its
+    bytes alone, and nothing changes one)."""
+    doc = Doc(read_config(path), where=str(path))
+    _PARSED[:] = [doc]
+    return doc
+
+
+def _parsed(raw: bytes, where: str) -> Doc:
+    """The Doc of these bytes read from `where`: parse_config's last one when it read the same, else parsed."""
+    kept = _PARSED[0] if _PARSED else None
+    return kept if kept is not None and kept.where == where and kept.raw == raw else Doc(raw, where=where)
+
+
 def _run(doc: Doc, steps: Sequence[Step]) -> tuple[Doc, list[OpResult]]:
     results = []
     for step in steps:
@@ -223,7 +241,7 @@ def plan_file(path: Path, rel: str, steps: Sequence[Step], site: Set[str] = froz
     if rel.endswith(".properties"):
         return plan_properties(path, rel, steps, site)
     raw = read_config(path)
-    doc, results = _run(Doc(raw, where=str(path)), steps)
+    doc, results = _run(_parsed(raw, str(path)), steps)
     if all(r.result != "applied" for r in results):  # the run just made was a run on the result: it is stable
         return FilePlan(rel=rel, path=path, old=raw, new=raw, encoding=doc.encoding, results=results)
     again, second = _run(replan_doc(doc), steps)

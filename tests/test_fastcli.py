@@ -209,3 +209,15 @@ def test_force_color_is_rich_s_to_judge(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert Stream().is_terminal  # as rich's Console says with FORCE_COLOR set, even on a pipe
+
+
+@pytest.mark.parametrize("name", ["init", "patches", "diff", "apply", "rollback", "recover", "history", "status",
+                                  "db_sql", "db_init", "check", "compare"])
+def test_each_cli_command_has_its_shell_functions_parameters(name: str) -> None:
+    """cli.py hands the shell its parameters as they are (locals()): the names must be the same, both ways."""
+    import inspect
+
+    from wso2patch import cli
+
+    parsed = set(inspect.signature(getattr(cli, name)).parameters)
+    assert parsed == set(inspect.signature(getattr(commands, name)).parameters)

@@ -41,10 +41,11 @@ ReassignOpt = Annotated[bool, typer.Option("--reassign", help="patch a home last
                                            "what that node added (its REGISTRY_LOCAL<id>)")]
 
 
-def _exit(command: Callable[[], int]) -> NoReturn:
-    """Run a parsed command (shell/commands.py) and exit with its code; its usage errors are click's."""
+def _exit(command: Callable[..., int], values: dict[str, Any]) -> NoReturn:
+    """Call the shell's command (shell/commands.py) with the parsed values (each command's parameters, named as the
+    shell names them: `locals()` at its start) and exit with its code; its usage errors are click's."""
     try:
-        code = command()
+        code = command(**values)
     except Usage as e:
         raise typer.BadParameter(e.message, param_hint=e.hint) from None
     raise typer.Exit(code)
@@ -67,7 +68,7 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
          force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
          json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Write a commented starter spec (two nodes on one host, one MySQL server)."""
-    _exit(lambda: shell.init(path, force=force, json_=json_, quiet=quiet))
+    _exit(shell.init, locals())
 
 
 @app.command()
@@ -77,7 +78,7 @@ def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = Fals
             node: Annotated[int | None, typer.Option("--node", help="the patches for this node's home and profile",
                                                      show_default=False)] = None) -> None:
     """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
-    _exit(lambda: shell.patches(spec=spec, home=home, node=node, json_=json_, quiet=quiet))
+    _exit(shell.patches, locals())
 
 
 @app.command()
@@ -87,8 +88,7 @@ def diff(node: Annotated[int | None, typer.Option("--node", help="node id [defau
          show_secrets: SecretsOpt = False, quiet: QuietOpt = False, reassign: ReassignOpt = False) -> None:
     """Dry run: show exactly the bytes apply would write (several nodes: each diff under a '# node N (home)' line).
     Exit 0 when nothing would change, 1 when changes are pending."""
-    _exit(lambda: shell.diff(node=node, home=home, spec=spec, json_=json_, jdbc_driver=jdbc_driver,
-                             show_secrets=show_secrets, quiet=quiet, reassign=reassign))
+    _exit(shell.diff, locals())
 
 
 @app.command()
@@ -102,9 +102,7 @@ def apply(node: NodeOpt = None,
                                                  "it does not fit the terminal [default: through $PAGER, else less "
                                                  "-R]")] = False, reassign: ReassignOpt = False) -> None:
     """Patch a node's home (or --all): show the diff, ask (or --yes), back up, write atomically."""
-    _exit(lambda: shell.apply(node=node, all_nodes=all_nodes, home=home, spec=spec, yes=yes, json_=json_,
-                              jdbc_driver=jdbc_driver, show_secrets=show_secrets, quiet=quiet, no_pager=no_pager,
-                              reassign=reassign))
+    _exit(shell.apply, locals())
 
 
 @app.command()
@@ -117,22 +115,21 @@ def rollback(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, y
              json_: JsonOpt = False, show_secrets: SecretsOpt = False, quiet: QuietOpt = False) -> None:
     """Restore the files of the last apply that changed something in a home (or of every apply back to --to),
     byte for byte."""
-    _exit(lambda: shell.rollback(home=home, node=node, spec=spec, yes=yes, to=to, force=force, json_=json_,
-                                 show_secrets=show_secrets, quiet=quiet))
+    _exit(shell.rollback, locals())
 
 
 @app.command()
 def recover(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
             quiet: QuietOpt = False) -> None:
     """Finish or undo what a killed apply or rollback left, so the home is wholly before or after it."""
-    _exit(lambda: shell.recover(home=home, node=node, spec=spec, json_=json_, quiet=quiet))
+    _exit(shell.recover, locals())
 
 
 @app.command()
 def history(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, json_: JsonOpt = False,
             quiet: QuietOpt = False) -> None:
     """List the applies and rollbacks recorded in a home, oldest first."""
-    _exit(lambda: shell.history(home=home, node=node, spec=spec, json_=json_, quiet=quiet))
+    _exit(shell.history, locals())
 
 
 @app.command()
@@ -140,7 +137,7 @@ def status(home: HomeOpt = None, node: NodeOpt = None, spec: SpecOpt = None, jso
            quiet: QuietOpt = False) -> None:
     """Per node and patch: applied, pending, drifted (applied, then changed by hand) or not applicable; every node
     of the spec whose home is here unless --node or --home. Exit 0 when every patch is applied, 1 otherwise."""
-    _exit(lambda: shell.status(home=home, node=node, spec=spec, json_=json_, quiet=quiet))
+    _exit(shell.status, locals())
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The cluster's MySQL databases: print the SQL, or provision them.")
@@ -152,8 +149,7 @@ def db_sql(spec: SpecOpt = None, home: HomeOpt = None,
            server: Annotated[str, typer.Option("--server", help="mysql8, mysql5.7 or mariadb")] = "mysql8",
            show_secrets: SecretsOpt = False, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Print the SQL that provisions the databases, the application user and the schemas (writes nothing)."""
-    _exit(lambda: shell.db_sql(spec=spec, home=home, server=server, show_secrets=show_secrets, json_=json_,
-                               quiet=quiet))
+    _exit(shell.db_sql, locals())
 
 
 @db_app.command("init")
@@ -166,8 +162,7 @@ def db_init(spec: SpecOpt = None, home: HomeOpt = None,
             yes: YesOpt = False, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Create what is missing on the MySQL server: databases, the application user, grants, and schemas
     (each loaded only into a database that lacks it; never drops anything)."""
-    _exit(lambda: shell.db_init(spec=spec, home=home, admin_user=admin_user,
-                                admin_password_env=admin_password_env, yes=yes, json_=json_, quiet=quiet))
+    _exit(shell.db_init, locals())
 
 
 @app.command()
@@ -188,8 +183,7 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
     node's secure vault (aliases, cipher texts, secret-conf.properties, secrets left in clear; a lone --home gets
     these), each node read under its product's config root, and with --db every datasource against the live
     server. Exit 1 on an error."""
-    _exit(lambda: shell.check(db=db, planned=planned, node=node, homes=homes, spec=spec, json_=json_,
-                              show_secrets=show_secrets, quiet=quiet))
+    _exit(shell.check, locals())
 
 
 @app.command()
@@ -198,7 +192,7 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
             json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """Compare two homes' effective configuration: differences a cluster expects (host, port offset, member port,
     local registry database) apart from unexpected ones. Exit 1 when an unexpected difference is found."""
-    _exit(lambda: shell.compare(home_a, home_b, json_=json_, quiet=quiet))
+    _exit(shell.compare, locals())
 
 
 def _command_of(ctx: Any) -> str | None:

@@ -13,8 +13,7 @@ from tests.test_bad_inputs import MB_HOME, NO_FIXTURES, USER_MGT, Env, apply_ok,
 from tests.test_flow import fully_written, half_applied
 from wso2patch import txn
 from wso2patch.commands import Line, Progress, Result
-from wso2patch.commands.nodes import HomeTransactions
-from wso2patch.commands.rollback import RollbackPreview, recover, rollback
+from wso2patch.commands.rollback import HomeTransactions, RollbackPreview, recover, rollback
 from wso2patch.entries import State
 from wso2patch.errors import DriftError, ExitCode, NoSuchTransactionError, RefusedError
 from wso2patch.journal import Transaction

@@ -202,7 +202,8 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
                                                                             capsys: pytest.CaptureFixture[str]) -> None:
     from dataclasses import replace
 
-    from wso2patch.commands.nodes import ApplyResult, DiffResult, NodePlanResult
+    from wso2patch.commands.apply import ApplyResult
+    from wso2patch.commands.nodes import DiffResult, NodePlanResult
     from wso2patch.entries import as_dict
     from wso2patch.errors import ExitCode
     from wso2patch.render import document, plain, show
@@ -245,7 +246,7 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
 
 def test_the_result_types_of_rollback_and_recover_match_what_they_print(cli: Cli, cluster: Cluster,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    from wso2patch.commands.nodes import HomeTransactions, RecoverResult, RollbackResult
+    from wso2patch.commands.rollback import HomeTransactions, RecoverResult, RollbackResult
     from wso2patch.render import document, show
     from wso2patch.report import Report
     from wso2patch.workflow import journal_of

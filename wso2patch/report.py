@@ -2,7 +2,7 @@
 error document and line of every command, and the masking of secrets.
 
 JSON: wso2patch/schema/wso2patch-2.schema.json; these commands' "nodes" entries have the shape of
-commands.nodes.NodePlanResult (diff, apply) and HomeTransactions (rollback, recover).
+commands.nodes.NodePlanResult (diff, apply) and commands.rollback.HomeTransactions (rollback, recover).
 """
 
 from __future__ import annotations

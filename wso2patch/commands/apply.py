@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from wso2patch import interrupt
-from wso2patch.commands import Block, Result, Ui
+from wso2patch.commands import Block, Line, Result, Ui
 from wso2patch.commands.diff import first_failure, in_spec_order, targets
 from wso2patch.commands.nodes import (
-    ApplyResult,
     ErrorInfo,
     NodeOutcome,
     NodePlanResult,
@@ -24,6 +23,7 @@ from wso2patch.commands.nodes import (
     recovery_lines,
 )
 from wso2patch.errors import ExitCode, RefusedError, SignalError, WriteError, Wso2PatchError
+from wso2patch.journal import STATE_DIR
 from wso2patch.owner import admit
 from wso2patch.plan import Plan
 from wso2patch.spec import Spec
@@ -43,6 +43,34 @@ from wso2patch.workflow import (
 )
 
 REVIEW = "review with 'wso2patch diff'"
+
+
+@dataclass(kw_only=True)
+class ApplyResult(Result):
+    """Each node's diff was shown before asking (Ui.confirm with the node's preview); this says what was done, a
+    line per node: patched, already applied, failed (and why) or home not on this machine."""
+
+    command: ClassVar[str] = "apply"
+    status: Literal["applied", "already", "failed"]
+    nodes: list[NodeOutcome]
+
+    def human(self) -> list[Block]:
+        out: list[Block] = []
+        for n in self.nodes:
+            if isinstance(n, NodeTrouble):
+                out.append(n.line())
+            elif n.status == "applied":  # what recovery did first was shown with the preview
+                out.append(Line(f"{n.where}: wrote {n.written()} file(s); backups in "
+                                f"{n.home / STATE_DIR}; undo with: wso2patch rollback --home {n.home}", "green"))
+            else:
+                out += recovery_lines(n)
+                out.append(Line(f"{n.where}: already applied, nothing to write ({len(n.files)} "
+                                "files checked)", "green"))
+        return out
+
+    def failures(self) -> list[Block]:
+        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
+
 
 
 @dataclass(kw_only=True)

@@ -1,8 +1,9 @@
-"""Per-node results of the commands that plan or write a home: diff, apply, rollback, recover.
+"""Per-node results of the commands that plan or write a home: diff and apply (the other commands' results live with
+them, so that a diff defines no class it does not use: commands.apply, commands.rollback).
 
 diff and apply report a NodePlanResult per node (files, their operations and diffs, copied files, skipped
-operations, the transaction written); rollback and recover a HomeTransactions per home. A journal Transaction
-is itself the result type of a transaction: one shape, the journal's, in every document.
+operations, the transaction written); rollback and recover a HomeTransactions per home (commands.rollback). A
+journal Transaction is itself the result type of a transaction: one shape, the journal's, in every document.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from typing import ClassVar, Literal
 from wso2patch.commands import A_DIFF, OMIT_NONE, Block, Diff, Line, Result
 from wso2patch.diff import file_diff
 from wso2patch.errors import Wso2PatchError
-from wso2patch.journal import STATE_DIR, Transaction
+from wso2patch.journal import Transaction
 from wso2patch.plan import OpResult, Plan
 from wso2patch.products import Product
-from wso2patch.workflow import what_recovery_did
 
 TransactionResult = Transaction
 NodeState = Literal["pending", "clean", "applied", "already", "error"]
@@ -171,74 +171,8 @@ class DiffResult(Result):
         return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
 
 
-@dataclass(kw_only=True)
-class ApplyResult(Result):
-    """Each node's diff was shown before asking (Ui.confirm with the node's preview); this says what was done, a
-    line per node: patched, already applied, failed (and why) or home not on this machine."""
-
-    command: ClassVar[str] = "apply"
-    status: Literal["applied", "already", "failed"]
-    nodes: list[NodeOutcome]
-
-    def human(self) -> list[Block]:
-        out: list[Block] = []
-        for n in self.nodes:
-            if isinstance(n, NodeTrouble):
-                out.append(n.line())
-            elif n.status == "applied":  # what recovery did first was shown with the preview
-                out.append(Line(f"{n.where}: wrote {n.written()} file(s); backups in "
-                                f"{n.home / STATE_DIR}; undo with: wso2patch rollback --home {n.home}", "green"))
-            else:
-                out += recovery_lines(n)
-                out.append(Line(f"{n.where}: already applied, nothing to write ({len(n.files)} "
-                                "files checked)", "green"))
-        return out
-
-    def failures(self) -> list[Block]:
-        return [n.line() for n in self.nodes if isinstance(n, NodeTrouble) and n.status == "failed"]
-
-
 def recovery_lines(n: NodePlanResult) -> list[Block]:
     """What recovery finished or undid in a node's home before the apply planned it."""
     from wso2patch.workflow import what_recovery_did
 
     return [Line(f"node {n.node} ({n.home}): {what_recovery_did(t)}", "yellow") for t in n.recovered or []]
-
-
-@dataclass(frozen=True)
-class HomeTransactions:
-    home: Path
-    status: Literal["rolled_back", "recovered", "nothing"]
-    transactions: list[TransactionResult]  # what the command itself undid (rollback), newest first
-    recovered: list[TransactionResult]  # what recovery finished or undid first
-
-
-@dataclass(kw_only=True)
-class RollbackResult(Result):
-    command: ClassVar[str] = "rollback"
-    status: Literal["rolled_back", "nothing"]
-    nodes: list[HomeTransactions]
-
-    def human(self) -> list[Block]:
-        out: list[Block] = []
-        for h in self.nodes:
-            files = ", ".join(sorted({f.path for t in h.transactions for f in t.files}))
-            ids = ", ".join(t.id for t in h.transactions)
-            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered]
-            out.append(Line(f"{h.home}: restored {files} (apply {ids})" if h.transactions else
-                            f"{h.home}: nothing to roll back", "green"))
-        return out
-
-
-@dataclass(kw_only=True)
-class RecoverResult(Result):
-    command: ClassVar[str] = "recover"
-    status: Literal["recovered", "nothing"]
-    nodes: list[HomeTransactions]
-
-    def human(self) -> list[Block]:
-        out: list[Block] = []
-        for h in self.nodes:
-            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered] or [
-                Line(f"{h.home}: nothing to recover", "green")]
-        return out

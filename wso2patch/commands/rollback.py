@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from wso2patch import txn
 from wso2patch.commands import Block, Diff, Line, Result, Ui
-from wso2patch.commands.nodes import HomeTransactions, RecoverResult, RollbackResult
+from wso2patch.commands.nodes import TransactionResult
 from wso2patch.errors import DriftError
 from wso2patch.journal import Transaction
 from wso2patch.workflow import (
@@ -22,8 +22,49 @@ from wso2patch.workflow import (
     recover_now,
     require_regular,
     unfinished_error,
+    what_recovery_did,
     writing,
 )
+
+
+@dataclass(frozen=True)
+class HomeTransactions:
+    home: Path
+    status: Literal["rolled_back", "recovered", "nothing"]
+    transactions: list[TransactionResult]  # what the command itself undid (rollback), newest first
+    recovered: list[TransactionResult]  # what recovery finished or undid first
+
+
+@dataclass(kw_only=True)
+class RollbackResult(Result):
+    command: ClassVar[str] = "rollback"
+    status: Literal["rolled_back", "nothing"]
+    nodes: list[HomeTransactions]
+
+    def human(self) -> list[Block]:
+        out: list[Block] = []
+        for h in self.nodes:
+            files = ", ".join(sorted({f.path for t in h.transactions for f in t.files}))
+            ids = ", ".join(t.id for t in h.transactions)
+            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered]
+            out.append(Line(f"{h.home}: restored {files} (apply {ids})" if h.transactions else
+                            f"{h.home}: nothing to roll back", "green"))
+        return out
+
+
+@dataclass(kw_only=True)
+class RecoverResult(Result):
+    command: ClassVar[str] = "recover"
+    status: Literal["recovered", "nothing"]
+    nodes: list[HomeTransactions]
+
+    def human(self) -> list[Block]:
+        out: list[Block] = []
+        for h in self.nodes:
+            out += [Line(f"{h.home}: {what_recovery_did(t)}", "yellow") for t in h.recovered] or [
+                Line(f"{h.home}: nothing to recover", "green")]
+        return out
+
 
 
 @dataclass(kw_only=True)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wso2patch.diff import file_diff
 from wso2patch.entries import as_dict
@@ -20,7 +20,9 @@ from wso2patch.plan import Plan
 from wso2patch.schema import SCHEMA
 from wso2patch.secrets import mask_diff, mask_text
 from wso2patch.shell.console import Stream
-from wso2patch.txn import Transaction
+
+if TYPE_CHECKING:
+    from wso2patch.txn import Transaction
 
 _STYLE = {"+": "green", "-": "red", "@": "cyan"}
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wso2patch import interrupt, txn
+from wso2patch import interrupt
 from wso2patch.detect import detect_supported
 from wso2patch.diff import unified
 from wso2patch.driver import driver_copy, is_driver_path
@@ -27,6 +28,9 @@ from wso2patch.patchset import BUILT_IN, Patch, applicable, is_for, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
 from wso2patch.products import Product
 from wso2patch.spec import Spec, find_spec, load_spec
+
+if TYPE_CHECKING:
+    from wso2patch import txn
 
 
 def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
@@ -193,6 +197,8 @@ def writing(home: Path) -> Iterator[list[txn.Transaction]]:
 def recover_now(home: Path) -> list[txn.Transaction]:
     """Recovery, under the lock the caller holds; it says what it did (for a signal's last line too)."""
     with critical(home, "recovery") as said:
+        from wso2patch import txn  # the writing commands' module: a diff never loads it
+
         done = txn.recover(home, managed=managed)
         said += [f"{home}: {what_recovery_did(t)}" for t in done]
     return done
@@ -278,6 +284,8 @@ def _failed(home: Path, e: WriteError) -> Wso2PatchError:
 
 def _stopped(home: Path, what: str, sig: interrupt.Interrupt) -> Wso2PatchError:
     """After a signal inside a critical section: recover under the same lock, and say where the home stands."""
+    from wso2patch import txn
+
     try:
         done = txn.recover(home, managed=managed)
     except (OSError, Wso2PatchError) as e:
@@ -320,6 +328,8 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     """Write the plan's changed files as one transaction; None when nothing changes."""
     if not plan.pending:
         return None
+    from wso2patch import txn
+
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
@@ -335,6 +345,8 @@ def journal_profile(product: Product) -> str | None:
 
 def drift_diffs(home: Path, txs: list[txn.Transaction]) -> list[str]:
     """For each file changed by hand since wso2patch wrote it: a diff from what it wrote to what is there now."""
+    from wso2patch import txn
+
     journal = journal_of(home)
     out = []
     for f in txn.drifted(home, txs):

@@ -208,16 +208,14 @@ def main() -> None:
     code: Any
     try:
         code = app(args=sys.argv[1:] or ["--help"], prog_name="wso2patch", standalone_mode=False)
-    except _USAGE_ERROR as e:
-        message = getattr(e, "format_message", e.__str__)()
-        command = _command_of(getattr(e, "ctx", None))
+    except _CLICK_ERROR as e:  # a UsageError is one: its line says where the help is
+        command, message = _command_of(getattr(e, "ctx", None)), getattr(e, "format_message", e.__str__)()
         where = " ".join(filter(None, ("wso2patch", command)))
-        # no message: a group called without its subcommand, whose help click has printed already
-        code = fail(command, "UsageError", "usage error", f"{message}; see '{where} --help'", ExitCode.USAGE) \
-            if message else ExitCode.USAGE
-    except _CLICK_ERROR as e:
-        code = fail(_command_of(getattr(e, "ctx", None)), type(e).__name__, "error",
-                    getattr(e, "format_message", e.__str__)(), getattr(e, "exit_code", 1))
+        if not isinstance(e, _USAGE_ERROR):
+            code = fail(command, type(e).__name__, "error", message, getattr(e, "exit_code", 1))
+        else:  # no message: a group called without its subcommand, whose help click has printed already
+            code = fail(command, "UsageError", "usage error", f"{message}; see '{where} --help'", ExitCode.USAGE) \
+                if message else ExitCode.USAGE
     except typer.Abort:
         print("wso2patch: error: interrupted; nothing was written", file=sys.stderr)
         code = 130

@@ -85,15 +85,64 @@ def test_set_text_and_set_attr_move_spans_on_real_files(tree: Path) -> None:
     ("<a><!--<b/>--></a>", Edit(4, 7, "")),  # uncomment: '!--' removed from '<!--'
     ("<a><!--<b/>--></a>", Edit(11, 13, "")),  # and '--' from '-->'
     ("<a><b/></a>", Edit(4, 4, "!--")),  # comment out: an insertion
-    ("<a>x</a>", Edit(3, 3, "y")),  # an insertion at a boundary: before or after it?
-    ("<a></a>", Edit(3, 3, "y")),  # an empty element gains text
     ("<a><![CDATA[x]]></a>", Edit(12, 13, "y")),  # inside CDATA
-    ("<a>x<b/>y</a>", Edit(3, 4, "z")),  # text beside a child
     ('<a v="1"/>', Edit(6, 7, '"')),  # a quote in a value
-    ("<a>1</a>", Edit(3, 4, "<b/>")),  # new markup
 ])
 def test_edits_that_touch_markup_are_scanned_again(text: str, edit: Edit) -> None:
     assert moved_spans(scan(text), text, [edit]) is None
+
+
+@pytest.mark.parametrize("text, edit", [
+    ("<a>x</a>", Edit(3, 3, "y")),  # text inserted at a boundary
+    ("<a></a>", Edit(3, 3, "y")),  # an empty element gains text
+    ("<a>x<b/>y</a>", Edit(3, 4, "z")),  # text beside a child
+    ("<a>1</a>", Edit(3, 4, "<b/>")),  # new markup
+    ("<a>\n  <b/>\n</a>", Edit(3, 10, "")),  # a child removed with its line
+    ("<a>\n  <b/>\n</a>", Edit(10, 10, "\n  <c k='1'>t<!-- n --></c>")),  # a child inserted after another
+    ("<r><a>\n  <b/>\n</a><z v='1'/></r>", Edit(6, 13, "\n  <c>x</c><d/>")),  # replaced, nodes after move
+    ("<r><?p x?><a><!--c--></a></r>", Edit(13, 13, "<b/>")),  # before a comment; a PI before
+])
+def test_edits_of_whole_nodes_move_spans(text: str, edit: Edit) -> None:
+    new = text[: edit.start] + edit.text + text[edit.end :]
+    moved = moved_spans(scan(text), text, [edit])
+    assert moved is not None and fields(moved) == fields(scan(new))
+
+
+@pytest.mark.parametrize("text, edit", [
+    ("<a><b/></a>", Edit(3, 3, "<b>")),  # left open
+    ("<a><b/></a>", Edit(3, 3, "</c>")),  # closes what is not open
+    ("<a><b/></a>", Edit(3, 3, "<![CDATA[<]]>")),  # CDATA in the new text
+    ("<a><![CDATA[<]]><b/></a>", Edit(16, 16, "<c/>")),  # CDATA in the content
+    ("<a><b/></a>", Edit(3, 3, "<?pi?>")),  # a processing instruction
+    ("<?x?><a/>", Edit(5, 5, "<b/>")),  # outside the root element
+    ("<a><b/><c/></a>", Edit(3, 8, "")),  # half of <c/>
+    ("<a><b/><c/></a>", [Edit(3, 3, "<d/>"), Edit(10, 10, "<e/>")]),  # two edits of markup
+])
+def test_other_edits_of_markup_are_scanned_again(text: str, edit: Edit | list[Edit]) -> None:
+    assert moved_spans(scan(text), text, edit if isinstance(edit, list) else [edit]) is None
+
+
+fragments = st.sampled_from(["", "\n  ", "<x/>", "\n  <y a=\"1\">t</y>", "<!-- c -->", "<z><w/>q</z>", "<b/>"])
+
+
+@given(st.data(), xml_docs())
+@settings(max_examples=400, deadline=None)
+def test_whole_nodes_replaced_move_spans_as_a_scan_finds(data: st.DataObject, text: str) -> None:
+    """Inside an element's content, from a boundary between nodes to another, replaced by complete markup."""
+    spans = scan(text)
+    parents = [s for s in spans if s.kind == "element" and not s.self_closing]
+    if not parents:
+        return
+    p = data.draw(st.sampled_from(parents))
+    bounds = sorted({p.tag_end, p.close_start, *(s.start for s in spans if p.tag_end <= s.start < p.close_start),
+                     *(s.end for s in spans if p.tag_end < s.end <= p.close_start)})
+    a = data.draw(st.sampled_from(bounds))
+    b = data.draw(st.sampled_from([x for x in bounds if x >= a]))
+    edit = Edit(a, b, "".join(data.draw(st.lists(fragments, max_size=3))))
+    moved = moved_spans(spans, text, [edit])
+    if moved is None:
+        return
+    assert fields(moved) == fields(scan(text[:a] + edit.text + text[b:]))
 
 
 def test_the_second_run_checks_moved_spans_against_a_scan() -> None:

@@ -21,6 +21,7 @@ Managed = Callable[[str], bool]  # may wso2patch ever write this path (relative 
 TX_ID = re.compile(r"\d{8}T\d{6}Z-\d{1,6}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 _TX_KEYS = {"id", "time", "node", "spec", "spec_sha256", "state"}
+_TAG = re.compile(r"hmac-sha256-v1:[0-9a-f]{64}")
 _FILE_KEYS = {"path", "before", "after", "backup"}
 
 
@@ -43,6 +44,7 @@ class Transaction:
     state: State
     files: list[FileRecord] = field(default_factory=list)
     patches: list[str] = field(default_factory=list)  # the patches that changed something
+    vault: dict[str, str] | None = None  # alias -> tag of each secret in the vault after it (wso2patch.vault.cipher)
 
 
 def show(value: object) -> str:
@@ -92,7 +94,7 @@ def _file(where: str, tx_id: str, entry: Any, managed: Managed) -> FileRecord:
 
 
 def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
-    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches"})
+    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches", "vault"})
     tx_id = t["id"]
     if not (isinstance(tx_id, str) and TX_ID.fullmatch(tx_id)):
         raise ValueError(f"transaction #{n}: id {show(tx_id)} is not a wso2patch transaction id; refused")
@@ -111,8 +113,12 @@ def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
     if not isinstance(files, list):
         raise ValueError(f"{where}: files is not a list")
     records = [_file(f"{where} file #{i}", tx_id, f, managed) for i, f in enumerate(files, 1)]
+    vault = t.get("vault")
+    if vault is not None and not (isinstance(vault, dict) and all(
+            _text(a) and a and isinstance(g, str) and _TAG.fullmatch(g) for a, g in vault.items())):
+        raise ValueError(f"{where}: vault is not a table of aliases and their tags")
     return Transaction(id=tx_id, time=t["time"], node=node, spec=t["spec"], spec_sha256=t["spec_sha256"],
-                       state=cast(State, state), files=records, patches=list(patches))
+                       state=cast(State, state), files=records, patches=list(patches), vault=vault)
 
 
 def parse(raw: bytes, managed: Managed) -> list[Transaction]:

@@ -105,6 +105,14 @@ def remove_strays(home: Path, rel: str) -> None:
             p.unlink(missing_ok=True)
 
 
+def _record(tx: Transaction) -> dict[str, object]:
+    """A transaction as journal.json holds it; `vault` only where the vault was ever on."""
+    out = asdict(tx)
+    if tx.vault is None:
+        del out["vault"]
+    return out
+
+
 class Journal:
     """The journal of one home. `managed` says which paths wso2patch may ever write there (the caller knows the
     patch set); an entry naming any other path, or snapshots elsewhere than .wso2patch, is refused on reading."""
@@ -127,7 +135,7 @@ class Journal:
                                    "start afresh") from None
 
     def save(self, txs: Sequence[Transaction]) -> None:
-        data = {"version": 1, "transactions": [asdict(t) for t in txs]}
+        data = {"version": 1, "transactions": [_record(t) for t in txs]}
         self.state.write(JOURNAL, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
     def unfinished(self) -> list[Transaction]:

@@ -57,6 +57,8 @@ class Plan:
     files: list[FilePlan]
     skipped: list[OpResult]  # operations of patches whose required files this home lacks
     copies: list[FileCopy] = field(default_factory=list)  # files copied in whole (the JDBC driver)
+    vault: dict[str, str] | None = None  # the vault's tags to record with this plan's transaction (vault.inputs)
+    vault_key: bytes | None = None  # a vault key made for this plan, stored by the apply that writes it
 
     @property
     def changed(self) -> list[FilePlan]:

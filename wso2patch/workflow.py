@@ -25,6 +25,7 @@ from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
 from wso2patch.patchset import BUILT_IN, Patch, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
 from wso2patch.spec import Spec, find_spec, load_spec
+from wso2patch.vault.inputs import current_tags, prepare, store_key
 
 
 def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
@@ -84,8 +85,12 @@ def spec_targets(spec: Spec) -> tuple[list[tuple[int, Path]], list[tuple[int, Pa
 def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,
               jdbc_driver: Path | None = None) -> Plan:
     spec.node(node_id)  # an unknown node is reported before the home is looked at
-    plan = build_plan(home, node_id, patches or spec_patches(spec), spec.values(node_id), spec.peer_values(node_id),
-                      spec.rows())
+    check_home(home)
+    tags = current_tags(journal_of(home).load())
+    vault = prepare(home, spec.values(node_id), spec.rows(), tags)
+    plan = build_plan(home, node_id, patches or spec_patches(spec), vault.values, spec.peer_values(node_id),
+                      vault.rows)
+    plan.vault, plan.vault_key = vault.tags, vault.new_key
     if jdbc_driver is not None:
         plan.copies.append(driver_copy(home, jdbc_driver))
     return plan
@@ -298,8 +303,10 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
+    if plan.vault_key is not None:  # the key the cipher texts were recognised with from now on
+        store_key(plan.home, plan.vault_key)
     return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
-                      spec_sha=spec.sha256, patches=applied)
+                      spec_sha=spec.sha256, patches=applied, vault=plan.vault)
 
 
 def drift_diffs(home: Path, txs: list[txn.Transaction]) -> list[str]:

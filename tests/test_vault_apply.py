@@ -1,0 +1,233 @@
+"""[vault] on the real stock trees (each has the stock wso2carbon.jks the vault encrypts for): the secrets wso2patch
+writes leave every file it writes, its output and .wso2patch (backups aside); the bytes change only where the vault must (zero noise); a re-apply
+changes no byte, a changed password re-encrypts only its alias, a hand-edited cipher text is drift, the vault off
+gives back the plain passwords, and rollback gives back every byte."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SPEC, Cli, copy_tree, snapshot, stock_params
+from wso2patch import variables
+from wso2patch.properties import parse
+from wso2patch.spec import load_spec
+from wso2patch.vault.inputs import current_tags, prepare
+from wso2patch.workflow import journal_of, plan_node
+
+DB_PASSWORD = "Vault+Db/Pw=1"  # distinctive, with the characters base64 and .properties treat specially
+GOV_PASSWORD = "gov&Pw<2>"
+AWS_SECRET = "Zw9/aws+Secret7Key"
+CIPHER_TEXT = "repository/conf/security/cipher-text.properties"
+CIPHER_TOOL = "repository/conf/security/cipher-tool.properties"
+SECRET_CONF = "repository/conf/security/secret-conf.properties"
+DATASOURCES = "repository/conf/datasources/master-datasources.xml"
+AXIS2 = "repository/conf/axis2/axis2.xml"
+SECRETS = (DB_PASSWORD, GOV_PASSWORD, AWS_SECRET)
+
+
+def vault_home(tree: Path, dest: Path) -> Path:
+    """A copy of the tree; the real packs all have repository/conf/security (our trees of some lack the folder)."""
+    home = copy_tree(tree, dest)
+    (home / "repository/conf/security").mkdir(exist_ok=True)
+    return home
+
+
+def spec_text(h1: Path, h2: Path, *, vault: bool = True, extra: str = "", password: str = DB_PASSWORD) -> str:
+    text = SPEC.format(home1=h1, home2=h2).replace('password = "regadmin"', f'password = "{password}"')
+    return text + ("[vault]\nenabled = true\n" if vault else "") + extra
+
+
+GOVERNANCE = '[database.governance]\nhost = "gov"\nusername = "gov"\npassword = "gov&Pw<2>"\n'
+AWS = ('[cluster.aws]\naccess_key = "AKIAIOSFODNN7EXAMPLE"\nsecret_key = "Zw9/aws+Secret7Key"\n'
+       'region = "eu-west-1"\n')
+
+
+def full(text: str) -> str:
+    """Every secret wso2patch writes: the three datasources, a governance one, the MB store, AWS's secret key."""
+    return text.replace("[database.names]\n", '[database.names]\ngovernance = "REGISTRY_GOV_DB"\n').replace(
+        "[cluster]\n", '[cluster]\nmembership = "aws"\n') + GOVERNANCE + AWS
+
+
+@pytest.fixture
+def homes(tmp_path: Path) -> Callable[[Path], tuple[Path, Path, Path]]:
+    def make(tree: Path) -> tuple[Path, Path, Path]:
+        return vault_home(tree, tmp_path / "n1"), vault_home(tree, tmp_path / "n2"), tmp_path / "wso2patch.toml"
+    return make
+
+
+def leaks(home: Path) -> list[str]:
+    """Files below home holding a spec secret, backups of the files that held it before aside."""
+    found = []
+    for p in sorted(home.rglob("*")):
+        rel = p.relative_to(home).as_posix()
+        if p.is_file() and not rel.startswith(".wso2patch/backups/"):
+            data = p.read_bytes()
+            found += [f"{rel}: {s!r}" for s in SECRETS if s.encode() in data or s.encode("latin-1", "ignore") in data]
+    return found
+
+
+def cipher_texts(home: Path) -> dict[str, str]:
+    return parse((home / CIPHER_TEXT).read_bytes().decode("latin-1")).load()
+
+
+# --- the workflow's variables: no drift from the list the patch checker knows ----------------------------------
+@pytest.mark.parametrize("tree", stock_params()[:1] + stock_params()[-1:])
+def test_the_vault_workflow_sets_only_known_names_and_all_of_them(tree: Path, homes: Callable[..., tuple[Path, ...]]
+                                                                  ) -> None:
+    h1, h2, spec_path = homes(tree)
+    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    spec = load_spec(spec_path)
+    vault = prepare(h1, spec.values(1), spec.rows(), None)
+    assert set(vault.values) <= variables.KNOWN
+    assert set(vault.values) >= variables.VAULT_WORKFLOW - ({"vault.alias.mb_store"} if not
+                                                           (h1 / "repository/conf/broker.xml").exists() else set())
+    assert all(set(row) == variables.SECRET for row in vault.rows["vault.secret"])
+    assert not any(s in json.dumps(vault.values) for s in SECRETS)  # written as 'password'
+
+
+# --- apply on every tree ---------------------------------------------------------------------------------------
+def changed_lines(old: bytes, new: bytes) -> list[tuple[str, str]]:
+    """(old line, new line) of each line replaced; an added or removed line is ('', new) or (old, '')."""
+    a, b = old.decode("latin-1").splitlines(), new.decode("latin-1").splitlines()
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            out += list(zip(a[i1:i2], b[j1:j2], strict=True))
+        elif tag != "equal":
+            out += [(x, "") for x in a[i1:i2]] + [("", y) for y in b[j1:j2]]
+    return out
+
+
+@pytest.mark.parametrize("tree", stock_params())
+def test_the_vault_changes_only_what_it_must(tree: Path, homes: Callable[..., tuple[Path, ...]]) -> None:
+    """Against the same spec without the vault: in the XML files only the secrets' lines (and a root that lacked the
+    declaration) change, line for line; in the stock .properties files only the entries the vault sets."""
+    h1, h2, spec_path = homes(tree)
+    spec_path.write_text(full(spec_text(h1, h2, vault=False)), encoding="utf-8")
+    plain = {f.rel: f for f in plan_node(load_spec(spec_path), 1, h1).files}
+    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    vaulted = {f.rel: f for f in plan_node(load_spec(spec_path), 1, h1).files}
+    for rel in (DATASOURCES, AXIS2):
+        pairs = changed_lines(plain[rel].new, vaulted[rel].new)
+        assert pairs and all(a and b for a, b in pairs), pairs  # no line added or removed
+        for a, b in pairs:
+            root = b.startswith(("<datasources-configuration", "<axisconfig"))
+            assert root or ("svns:secretAlias=" in b and ">password</" in b), (a, b)
+            assert not root or b == a.replace(">", ' xmlns:svns="http://org.wso2.securevault/configuration">', 1)
+    for rel in (CIPHER_TEXT, CIPHER_TOOL, SECRET_CONF):
+        f = vaulted[rel]
+        if not f.existed:
+            continue
+        for a, _ in changed_lines(f.old, f.new):
+            key = a.split("=", 1)[0]
+            last = f.old.decode("latin-1").splitlines()[-1] == a and not f.old.endswith(b"\n")
+            assert not a or last or key in {r["secret.alias"] for r in prepare(h1, load_spec(spec_path).values(1), {},
+                                                                                None).rows["vault.secret"]}, a
+
+
+@pytest.mark.parametrize("tree", stock_params())
+def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, tree: Path,
+                                                                     homes: Callable[..., tuple[Path, ...]]) -> None:
+    h1, h2, spec_path = homes(tree)
+    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    before = snapshot(h1)
+    outputs = [cli("diff", "--spec", spec_path, "--node", "1"), cli("diff", "--spec", spec_path, "--json"),
+               cli("apply", "--spec", spec_path, "--node", "1", "--yes")]
+    assert outputs[-1].exit_code == 0, outputs[-1].output
+    assert not [s for r in outputs for s in SECRETS if s in r.output]
+    assert leaks(h1) == []
+    assert stat.S_IMODE((h1 / ".wso2patch").stat().st_mode) == 0o700
+    assert stat.S_IMODE((h1 / ".wso2patch/vault-key").stat().st_mode) == 0o600
+    after = snapshot(h1)
+    again = cli("apply", "--spec", spec_path, "--node", "1", "--yes")
+    assert again.exit_code == 0 and "already" in again.stdout
+    assert snapshot(h1) == after
+    assert cli("diff", "--spec", spec_path, "--node", "1").exit_code == 0
+    texts = cipher_texts(h1)
+    tags = current_tags(journal_of(h1).load())
+    assert tags is not None and set(tags) <= set(texts)
+    assert "Datasources.REGISTRY_GOV_DB.Configuration.Password" in tags and "Axis2.Clustering.AWS.SecretKey" in tags
+    assert cli("rollback", "--home", h1, "--yes", env={"WSO2PATCH_SPEC": str(spec_path)}).exit_code == 0
+    assert {k: v for k, v in snapshot(h1).items() if not k.startswith(".wso2patch/")} == \
+        {k: v for k, v in before.items() if not k.startswith(".wso2patch/")}
+
+
+@pytest.mark.parametrize("tree", stock_params()[:1])
+def test_one_changed_password_re_encrypts_only_its_alias(cli: Cli, tree: Path,
+                                                         homes: Callable[..., tuple[Path, ...]]) -> None:
+    h1, h2, spec_path = homes(tree)
+    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    first = cipher_texts(h1)
+    spec_path.write_text(full(spec_text(h1, h2)).replace('password = "gov&Pw<2>"', 'password = "new-Gov-Pw"'),
+                         encoding="utf-8")
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    second = cipher_texts(h1)
+    changed = {a for a in first if first[a] != second.get(a)}
+    assert changed == {"Datasources.REGISTRY_GOV_DB.Configuration.Password"}
+
+
+@pytest.mark.parametrize("tree", stock_params()[:1])
+def test_a_hand_edited_cipher_text_is_drift_and_is_encrypted_again(cli: Cli, tree: Path,
+                                                                   homes: Callable[..., tuple[Path, ...]]) -> None:
+    h1, h2, spec_path = homes(tree)
+    spec_path.write_text(spec_text(h1, h2), encoding="utf-8")
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    path = h1 / CIPHER_TEXT
+    alias = "Datasources.REGISTRY_DB.Configuration.Password"
+    old = cipher_texts(h1)[alias]
+    path.write_bytes(path.read_bytes().replace(old[:20].encode(), b"A" * 20))
+    st = cli("status", "--spec", spec_path, "--node", "1", "--json")
+    states = {p["name"]: p["state"] for n in json.loads(st.stdout)["nodes"] for p in n["patches"]}
+    assert states["vault-cipher-text"] == "drifted", st.stdout
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    now = cipher_texts(h1)
+    assert now[alias] not in (old, old.replace(old[:20], "A" * 20))  # encrypted anew, the others kept
+    assert {a: t for a, t in now.items() if a != alias} == {a: t for a, t in cipher_texts(h1).items() if a != alias}
+
+
+@pytest.mark.parametrize("tree", stock_params())
+def test_the_vault_off_gives_back_the_plain_passwords(cli: Cli, tree: Path,
+                                                      homes: Callable[..., tuple[Path, ...]]) -> None:
+    h1, h2, spec_path = homes(tree)
+    spec_path.write_text(full(spec_text(h1, h2, vault=False)), encoding="utf-8")
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    plain = snapshot(h1, skip=".wso2patch")
+    xml = {rel: (h1 / rel).read_bytes() for rel in (DATASOURCES, AXIS2)}
+    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    spec_path.write_text(full(spec_text(h1, h2, vault=False)), encoding="utf-8")
+    off = cli("apply", "--spec", spec_path, "--node", "1", "--yes")
+    assert off.exit_code == 0, off.output
+    assert cli("diff", "--spec", spec_path, "--node", "1").exit_code == 0  # nothing left to do
+    now = snapshot(h1, skip=".wso2patch")
+    differ = {k for k in plain.keys() | now.keys() if plain.get(k) != now.get(k)}
+    # left: the declaration on a root that lacked it, an emptied secret-conf.properties the vault created, and the
+    # MB store's stock alias, which the vault took over (its stock placeholder is not known any more)
+    for rel in (DATASOURCES, AXIS2):  # the plain passwords back, no alias left: at most the root line differs
+        assert [b for _, b in changed_lines(xml[rel], (h1 / rel).read_bytes())] in (
+            [], [f'{xml[rel].decode().splitlines()[0][:-1]} xmlns:svns="http://org.wso2.securevault/configuration">'])
+    assert differ <= {DATASOURCES, AXIS2, SECRET_CONF, CIPHER_TEXT, CIPHER_TOOL}
+    assert not parse((h1 / SECRET_CONF).read_text("latin-1")).load()
+    assert not {a for a in cipher_texts(h1) if "REGISTRY" in a or "USER_DB" in a or "AWS" in a}
+    assert current_tags(journal_of(h1).load()) == {}
+
+
+def test_dot_wso2patch_is_owner_only_from_its_creation(tmp_path: Path) -> None:
+    from wso2patch.statedir import StateDir
+    with StateDir(tmp_path).folder("backups", create=True) as fd:
+        assert fd is not None
+    assert stat.S_IMODE((tmp_path / ".wso2patch").stat().st_mode) == 0o700 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

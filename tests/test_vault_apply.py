@@ -1,7 +1,7 @@
-"""[vault] on the real stock trees (each has the stock wso2carbon.jks the vault encrypts for): the secrets wso2patch
-writes leave every file it writes, its output and .wso2patch (backups aside); the bytes change only where the vault must (zero noise); a re-apply
-changes no byte, a changed password re-encrypts only its alias, a hand-edited cipher text is drift, the vault off
-gives back the plain passwords, and rollback gives back every byte."""
+"""[vault] on the real stock trees (each has the stock wso2carbon.jks the vault encrypts for): the secrets
+wso2patch writes leave every file it writes, its output and .wso2patch (backups aside); the bytes change only
+where the vault must (zero noise); a re-apply changes no byte, a changed password re-encrypts only its alias, a
+hand-edited cipher text is drift, the vault off gives back the plain passwords, and rollback every byte."""
 
 from __future__ import annotations
 

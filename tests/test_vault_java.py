@@ -171,3 +171,41 @@ def test_round_trip_with_the_keytool_pkcs12_private_key(keytool_stores: dict[str
     for text in ("wso2carbon", "pässwörd €😀", ""):
         cipher_text = encrypt(public_key(ref, STORE_PASSWORD), text)
         assert private.decrypt(base64.b64decode(cipher_text, validate=True), padding.PKCS1v15()).decode() == text
+
+
+# --- apply with [vault] on every stock tree: Java gets back the spec's passwords ----------------------------------
+
+def vault_trees() -> list[object]:
+    from tests.conftest import STOCK
+    jks = "repository/resources/security/wso2carbon.jks"
+    found: list[object] = [pytest.param(t, id=t.name) for t in STOCK if (t / jks).is_file()]
+    return found or [pytest.param(None, marks=pytest.mark.skip(reason=NO_STOCK))]
+
+
+@pytest.mark.parametrize("tree", vault_trees())
+def test_java_decrypts_every_secret_an_apply_with_the_vault_wrote(java_decrypt: Decrypt, tree: Path,
+                                                                  tmp_path: Path) -> None:
+    from tests.conftest import Cli
+    from tests.test_vault_apply import AWS_SECRET, CIPHER_TEXT, DB_PASSWORD, GOV_PASSWORD, full, spec_text, vault_home
+    from wso2patch.vault.inputs import _keystore
+
+    h1, h2 = vault_home(tree, tmp_path / "n1"), vault_home(tree, tmp_path / "n2")
+    spec = tmp_path / "wso2patch.toml"
+    spec.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    applied = Cli()("apply", "--spec", spec, "--node", "1", "--yes")
+    assert applied.exit_code == 0, applied.output
+    # the entries wso2patch encrypted, exactly as written (the stock [plaintext] placeholders left out)
+    lines = (h1 / CIPHER_TEXT).read_bytes().splitlines(keepends=True)
+    ours = tmp_path / "ours.properties"
+    ours.write_bytes(b"".join(line for line in lines if b"=" in line and not line.startswith(b"#")
+                              and not line.split(b"=", 1)[1].startswith(b"[")))
+    ref, _ = _keystore(h1)
+    got = java_decrypt(ref, "wso2carbon", "wso2carbon", ours)
+    want = {"Datasources.REGISTRY_LOCAL1.Configuration.Password": DB_PASSWORD,
+            "Datasources.REGISTRY_DB.Configuration.Password": DB_PASSWORD,
+            "Datasources.REGISTRY_GOV_DB.Configuration.Password": GOV_PASSWORD,
+            "Datasources.WSO2_USER_DB.Configuration.Password": DB_PASSWORD,
+            "Axis2.Clustering.AWS.SecretKey": AWS_SECRET}
+    if (h1 / "repository/conf/broker.xml").is_file():
+        want["Datasources.WSO2_MB_STORE_DB.Configuration.Password"] = DB_PASSWORD
+    assert got == want

@@ -44,7 +44,8 @@ class Transaction:
     state: State
     files: list[FileRecord] = field(default_factory=list)
     patches: list[str] = field(default_factory=list)  # the patches that changed something
-    vault: dict[str, str] | None = None  # alias -> tag of each secret in the vault after it (wso2patch.vault.cipher)
+    # alias -> tag of each secret in the vault after it (wso2patch.vault.cipher); the journal's alone, in no output
+    vault: dict[str, str] | None = field(default=None, metadata={"internal": True})
 
 
 def show(value: object) -> str:

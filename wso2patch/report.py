@@ -118,7 +118,7 @@ class Report:
         entry = plan_json(plan, with_diff=with_diff and self.json_mode, reveal=self.reveal)
         entry["status"] = status
         if tx is not None:
-            entry["transaction"] = asdict(tx)
+            entry["transaction"] = {k: v for k, v in asdict(tx).items() if k != "vault"}  # the journal's own
         self.nodes.append(entry)
 
     def error(self, e: Wso2PatchError) -> int:

@@ -182,16 +182,29 @@ def vault_trees() -> list[object]:
     return found or [pytest.param(None, marks=pytest.mark.skip(reason=NO_STOCK))]
 
 
+@pytest.mark.parametrize("include_stock", [False, True], ids=["ours", "include-stock"])
 @pytest.mark.parametrize("tree", vault_trees())
 def test_java_decrypts_every_secret_an_apply_with_the_vault_wrote(java_decrypt: Decrypt, tree: Path,
-                                                                  tmp_path: Path) -> None:
+                                                                  tmp_path: Path, include_stock: bool) -> None:
     from tests.conftest import Cli
-    from tests.test_vault_apply import AWS_SECRET, CIPHER_TEXT, DB_PASSWORD, GOV_PASSWORD, full, spec_text, vault_home
+    from tests.test_vault_apply import (
+        AWS_SECRET,
+        CIPHER_TEXT,
+        DB_PASSWORD,
+        GOV_PASSWORD,
+        full,
+        spec_text,
+        stock_spec,
+        vault_home,
+    )
+    from wso2patch.properties import parse
     from wso2patch.vault.inputs import _keystore
 
     h1, h2 = vault_home(tree, tmp_path / "n1"), vault_home(tree, tmp_path / "n2")
     spec = tmp_path / "wso2patch.toml"
-    spec.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    spec.write_text(stock_spec(h1, h2) if include_stock else full(spec_text(h1, h2)), encoding="utf-8")
+    stock = (h1 / CIPHER_TEXT).read_text("latin-1") if (h1 / CIPHER_TEXT).is_file() else ""
+    placeholders = {k: v[1:-1] for k, v in parse(stock).load().items() if v.startswith("[") and v.endswith("]")}
     applied = Cli()("apply", "--spec", spec, "--node", "1", "--yes")
     assert applied.exit_code == 0, applied.output
     # the entries wso2patch encrypted, exactly as written (the stock [plaintext] placeholders left out)
@@ -208,4 +221,7 @@ def test_java_decrypts_every_secret_an_apply_with_the_vault_wrote(java_decrypt: 
             "Axis2.Clustering.AWS.SecretKey": AWS_SECRET}
     if (h1 / "repository/conf/broker.xml").is_file():
         want["Datasources.WSO2_MB_STORE_DB.Configuration.Password"] = DB_PASSWORD
+    if include_stock:  # the stock secrets: what the stock files held (their cipher-text placeholders say the same)
+        want |= {a: placeholders[a] for a in got if a not in want}
+        assert {"Carbon.Security.KeyStore.Password", "Server.Service.Connector.keystorePass"} <= set(got) or not stock
     assert got == want

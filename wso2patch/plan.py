@@ -261,7 +261,9 @@ def plan_properties(path: Path, rel: str, steps: Sequence[Step], site: Set[str] 
 
 
 def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[str, str],
-               peers: Sequence[Mapping[str, str]], rows: Rows | None = None) -> Plan:
+               peers: Sequence[Mapping[str, str]], rows: Rows | None = None,
+               extra: Mapping[str, Sequence[Step]] | None = None) -> Plan:
+    """`extra`: steps computed from the home itself (the vault's stock secrets), run after the patches' on a file."""
     check_home(home)
     by_file: dict[str, list[Step]] = {}
     skipped: list[OpResult] = []
@@ -277,6 +279,8 @@ def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", f"not applicable: {s.skipped}") for s in steps]
             continue
         by_file.setdefault(patch.file, []).extend(steps)
+    for rel, more in (extra or {}).items():
+        by_file.setdefault(rel, []).extend(more)
     site = {p.name for p in patches if p.origin != BUILT_IN}
     files = [plan_file(home / rel, rel, steps, site) for rel, steps in by_file.items()]
     return Plan(home=home, node=node, files=files, skipped=skipped)

@@ -25,7 +25,10 @@ from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
 from wso2patch.patchset import BUILT_IN, Patch, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
 from wso2patch.spec import Spec, find_spec, load_spec
-from wso2patch.vault.inputs import current_tags, prepare, store_key
+from wso2patch.vault.inputs import CONF, current_tags, prepare, store_key
+from wso2patch.vault.secrets import all_aliases
+from wso2patch.vault.stock import plan_stock
+from wso2patch.vault.stock import rows as stock_rows
 
 
 def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
@@ -86,11 +89,19 @@ def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None 
               jdbc_driver: Path | None = None) -> Plan:
     spec.node(node_id)  # an unknown node is reported before the home is looked at
     check_home(home)
-    tags = current_tags(journal_of(home).load())
-    vault = prepare(home, spec.values(node_id), spec.rows(), tags)
-    plan = build_plan(home, node_id, patches or spec_patches(spec), vault.values, spec.peer_values(node_id),
-                      vault.rows)
-    plan.vault, plan.vault_key = vault.tags, vault.new_key
+    patches = patches or spec_patches(spec)
+    values = spec.values(node_id)
+    vault = prepare(home, values, spec.rows(), current_tags(journal_of(home).load()))
+    plan = build_plan(home, node_id, patches, vault.values, spec.peer_values(node_id), vault.rows)
+    tags = vault.tags
+    if vault.sealer is not None and spec.vault.include_stock:  # the stock secrets, in the files as planned
+        planned = plan.planned
+        stock = plan_stock(home, CONF, all_aliases(values), lambda rel: planned.get(rel, read(home / rel)),
+                           managed_by(spec), vault.sealer)
+        plan = build_plan(home, node_id, patches, vault.values, spec.peer_values(node_id),
+                          stock_rows(vault.rows, stock), extra=stock.steps)
+        tags = {**(tags or {}), **stock.tags}
+    plan.vault, plan.vault_key = tags, vault.new_key
     if jdbc_driver is not None:
         plan.copies.append(driver_copy(home, jdbc_driver))
     return plan

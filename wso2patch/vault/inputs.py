@@ -24,11 +24,21 @@ from wso2patch.plan import CARBON_XML, read_config
 from wso2patch.properties import parse
 from wso2patch.statedir import STATE_DIR, StateDir
 from wso2patch.vault import cipher, keystore
-from wso2patch.vault.secrets import Secret, active
+from wso2patch.vault.secrets import Secret, active, all_aliases
 
 CONF = "repository/conf"
 CIPHER_TEXT = "security/cipher-text.properties"
 WRITTEN = "password"  # what Carbon's secure vault expects in place of an encrypted secret
+
+
+@dataclass(frozen=True)
+class Sealer:
+    """What encrypting and recognising a cipher text takes on this home."""
+
+    key: bytes
+    public_key: cipher.RSAPublicKey
+    current: dict[str, str]  # cipher-text.properties as it is now
+    tags: dict[str, str]  # as the journal keeps them
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class VaultInputs:
     rows: dict[str, list[dict[str, str]]]
     tags: dict[str, str] | None  # to record with the apply; None: the vault was never on here, nothing to record
     new_key: bytes | None = None  # a key made for this plan: the apply stores it
+    sealer: Sealer | None = None  # the vault is on
 
 
 def current_tags(history: Sequence[Transaction]) -> dict[str, str] | None:
@@ -54,6 +65,12 @@ def key_path(home: Path) -> Path:
 def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, list[dict[str, str]]],
             tags: dict[str, str] | None, conf: str = CONF) -> VaultInputs:
     out_rows = dict(rows)
+    ours = all_aliases(values)
+    if stock := sorted(set(tags or {}) - ours) if "vault.include_stock" not in values else []:
+        raise ConfigError(f"the vault holds {len(stock)} stock secret(s) wso2patch encrypted ({stock[0]}, ...) with "
+                          "include_stock = true; their plain text is kept nowhere, so they cannot be given back",
+                          where=home, hint="keep [vault] enabled and include_stock = true, or roll back to before "
+                                           "the apply that encrypted them ('wso2patch history', 'rollback')")
     if "vault.enabled" not in values:
         if tags:
             out_rows["vault.retired"] = [{"secret.alias": a} for a in sorted(tags)]
@@ -64,13 +81,14 @@ def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, list[dict[
     new_key = None
     if key is None:
         key = new_key = random.token_bytes(cipher.KEY_BYTES)
+    sealer = Sealer(key, public_key, _current(home / conf / CIPHER_TEXT), tags or {})
     passwords = {s.alias: values[s.password] for s in found}
-    texts, new_tags = cipher.seal(passwords, _current(home / conf / CIPHER_TEXT), tags or {}, key, public_key)
+    texts, new_tags = cipher.seal(passwords, sealer.current, sealer.tags, key, public_key)
     out_rows["vault.secret"] = [{"secret.alias": s.alias, "secret.cipher": texts[s.alias], "secret.target": s.target}
                                 for s in found]
-    if retired := sorted(set(tags or {}) - set(texts)):
+    if retired := sorted(set(tags or {}) & ours - set(texts)):  # stock ones stay: include_stock decides them
         out_rows["vault.retired"] = [{"secret.alias": a} for a in retired]
-    return VaultInputs(_written(values, found, ref, home, conf), out_rows, new_tags, new_key)
+    return VaultInputs(_written(values, found, ref, home, conf), out_rows, new_tags, new_key, sealer)
 
 
 def _written(values: Mapping[str, str], found: list[Secret], ref: keystore.KeystoreRef, home: Path,

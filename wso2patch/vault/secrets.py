@@ -87,3 +87,8 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
         text = text.replace(f"{{{name}}}", value)
     return text
+
+
+def all_aliases(values: Mapping[str, str], path: Path | None = None) -> set[str]:
+    """Every alias the table may give this node, whatever the spec sets: what wso2patch calls its own."""
+    return {_fill(row.alias, values) for row in _table(path or table_path())}

@@ -281,3 +281,14 @@ def test_include_stock_encrypts_the_listed_secrets_in_place(cli: Cli, tree: Path
     assert cli("rollback", "--home", h1, "--yes", env={"WSO2PATCH_SPEC": str(spec_path)}).exit_code == 0
     assert {k: v for k, v in snapshot(h1).items() if not k.startswith(".wso2patch/")} == \
         {k: v for k, v in before.items() if not k.startswith(".wso2patch/")}
+
+
+@pytest.mark.parametrize("tree", stock_params()[:1])
+def test_an_apply_makes_an_existing_dot_wso2patch_owner_only(cli: Cli, tree: Path,
+                                                             homes: Callable[..., tuple[Path, ...]]) -> None:
+    h1, h2, spec_path = homes(tree)
+    (h1 / ".wso2patch").mkdir(mode=0o755)
+    (h1 / ".wso2patch").chmod(0o755)  # as an older wso2patch left it
+    spec_path.write_text(spec_text(h1, h2, vault=False), encoding="utf-8")
+    assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
+    assert stat.S_IMODE((h1 / ".wso2patch").stat().st_mode) == 0o700

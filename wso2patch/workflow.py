@@ -25,7 +25,7 @@ from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
 from wso2patch.patchset import BUILT_IN, Patch, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
 from wso2patch.spec import Spec, find_spec, load_spec
-from wso2patch.vault.inputs import CONF, current_tags, prepare, store_key
+from wso2patch.vault.inputs import CONF, current_tags, owner_only, prepare, store_key
 from wso2patch.vault.secrets import all_aliases
 from wso2patch.vault.stock import plan_stock
 from wso2patch.vault.stock import rows as stock_rows
@@ -314,6 +314,7 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
+    owner_only(plan.home)
     if plan.vault_key is not None:  # the key the cipher texts were recognised with from now on
         store_key(plan.home, plan.vault_key)
     return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),

@@ -137,10 +137,15 @@ def _keystore(home: Path) -> tuple[keystore.KeystoreRef, cipher.RSAPublicKey]:
     return ref, keystore.public_key(ref, password)
 
 
-def store_key(home: Path, key: bytes) -> None:
-    """Keep the key made for this apply; .wso2patch/ becomes its owner's alone (its backups hold passwords)."""
+def owner_only(home: Path) -> None:
+    """.wso2patch/ readable by its owner alone: its backups hold the files as they were, passwords included."""
     with StateDir(home).folder(create=True) as fd:  # never through a link planted in the home
         assert fd is not None
         with contextlib.suppress(PermissionError):
             os.fchmod(fd, 0o700)
+
+
+def store_key(home: Path, key: bytes) -> None:
+    """Keep the key made for this apply."""
+    owner_only(home)
     cipher.store_key(key_path(home), key)

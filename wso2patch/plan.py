@@ -59,6 +59,7 @@ class Plan:
     copies: list[FileCopy] = field(default_factory=list)  # files copied in whole (the JDBC driver)
     vault: dict[str, str] | None = None  # the vault's tags to record with this plan's transaction (vault.inputs)
     vault_key: bytes | None = None  # a vault key made for this plan, stored by the apply that writes it
+    notes: list[str] = field(default_factory=list)  # what the operator should know (stock secrets left in clear)
 
     @property
     def changed(self) -> list[FilePlan]:
@@ -83,7 +84,7 @@ class Plan:
         as documented; the operator should know that it lands elsewhere)."""
         rels = [f.rel for f in self.changed] + [c.rel for c in self.copied]
         return [f"{rel} leads out of the home, to {real}: apply writes it there, through the link"
-                for rel in rels if (real := outside_home(self.home, rel)) is not None]
+                for rel in rels if (real := outside_home(self.home, rel)) is not None] + self.notes
 
 
 def check_home_dir(home: Path) -> None:

@@ -23,12 +23,10 @@ from wso2patch.errors import (
 )
 from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
 from wso2patch.patchset import BUILT_IN, Patch, load_patches
-from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
+from wso2patch.plan import OpResult, Plan, check_home, not_regular
 from wso2patch.spec import Spec, find_spec, load_spec
-from wso2patch.vault.inputs import CONF, current_tags, owner_only, prepare, store_key
-from wso2patch.vault.secrets import all_aliases
-from wso2patch.vault.stock import plan_stock
-from wso2patch.vault.stock import rows as stock_rows
+from wso2patch.vault.inputs import owner_only, store_key
+from wso2patch.vault.planning import plan_with_vault
 
 
 def home_for(spec: Spec, node_id: int, home: Path | None) -> Path:
@@ -89,19 +87,8 @@ def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None 
               jdbc_driver: Path | None = None) -> Plan:
     spec.node(node_id)  # an unknown node is reported before the home is looked at
     check_home(home)
-    patches = patches or spec_patches(spec)
-    values = spec.values(node_id)
-    vault = prepare(home, values, spec.rows(), current_tags(journal_of(home).load()))
-    plan = build_plan(home, node_id, patches, vault.values, spec.peer_values(node_id), vault.rows)
-    tags = vault.tags
-    if vault.sealer is not None and spec.vault.include_stock:  # the stock secrets, in the files as planned
-        planned = plan.planned
-        stock = plan_stock(home, CONF, all_aliases(values), lambda rel: planned.get(rel, read(home / rel)),
-                           managed_by(spec), vault.sealer)
-        plan = build_plan(home, node_id, patches, vault.values, spec.peer_values(node_id),
-                          stock_rows(vault.rows, stock), extra=stock.steps)
-        tags = {**(tags or {}), **stock.tags}
-    plan.vault, plan.vault_key = tags, vault.new_key
+    plan = plan_with_vault(home, node_id, patches or spec_patches(spec), spec.values(node_id),
+                           spec.peer_values(node_id), spec.rows(), journal_of(home).load(), managed_by(spec))
     if jdbc_driver is not None:
         plan.copies.append(driver_copy(home, jdbc_driver))
     return plan

@@ -44,7 +44,7 @@ class Sealer:
 @dataclass(frozen=True)
 class VaultInputs:
     values: dict[str, str]
-    rows: dict[str, list[dict[str, str]]]
+    rows: dict[str, Sequence[Mapping[str, str]]]
     tags: dict[str, str] | None  # to record with the apply; None: the vault was never on here, nothing to record
     new_key: bytes | None = None  # a key made for this plan: the apply stores it
     sealer: Sealer | None = None  # the vault is on
@@ -62,9 +62,9 @@ def key_path(home: Path) -> Path:
     return home / STATE_DIR / cipher.KEY_FILE
 
 
-def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, list[dict[str, str]]],
+def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[Mapping[str, str]]],
             tags: dict[str, str] | None, conf: str = CONF) -> VaultInputs:
-    out_rows = dict(rows)
+    out_rows: dict[str, Sequence[Mapping[str, str]]] = dict(rows)
     ours = all_aliases(values)
     if stock := sorted(set(tags or {}) - ours) if "vault.include_stock" not in values else []:
         raise ConfigError(f"the vault holds {len(stock)} stock secret(s) wso2patch encrypted ({stock[0]}, ...) with "

@@ -16,7 +16,7 @@ know (broker.xml's `,true` without an attribute) is left as it is, and said in t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +77,13 @@ def plan_stock(home: Path, conf: str, ours: set[str], planned: Callable[[str], b
         attr = _ATTR_LAST.search(xpath) if flag.strip() == "true" else None
         element = local_xpath(xpath)  # X[@attr]: the X that has the attribute
         raw = planned(rel) if managed(rel) else None
-        if element is None or raw is None or (flag.strip() == "true" and attr is None):
-            out.notes.append(f"{alias}: left as it is ({value} is not a target wso2patch edits)")
+        why = ("its XPath is not one wso2patch reads" if element is None else
+               f"{rel} is not a file wso2patch writes" if not managed(rel) else
+               f"{rel} is absent" if raw is None else
+               "',true' without a last [@attribute] is a form wso2patch does not encrypt"
+               if flag.strip() == "true" and attr is None else None)
+        if why is not None or raw is None or element is None:
+            out.notes.append(f"{alias} stays as it is: {why}")
             continue
         tree = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
         hits = tree.xpath(element)
@@ -87,7 +92,7 @@ def plan_stock(home: Path, conf: str, ours: set[str], planned: Callable[[str], b
             out.retired.append(alias)  # ciphertool.sh would fail on it
             continue
         if len(found) > 1:
-            out.notes.append(f"{alias}: left as it is ({len(found)} elements match {xpath})")
+            out.notes.append(f"{alias} stays as it is: {len(found)} elements match {xpath}")
             continue
         el = found[0]
         now = el.get(attr.group(1)) if attr else "".join(str(t) for t in el.itertext())
@@ -120,9 +125,9 @@ def _steps(tree: etree._Element, element: str, attr: str | None, alias: str) -> 
     return [Step(PATCH, kind, element, op) for kind, op in zip(kinds, ops, strict=True)]
 
 
-def rows(vin_rows: Mapping[str, list[dict[str, str]]], stock: Stock) -> dict[str, list[dict[str, str]]]:
+def rows(vin_rows: Mapping[str, Sequence[Mapping[str, str]]], stock: Stock) -> dict[str, Sequence[Mapping[str, str]]]:
     """The vault's rows with the stock secrets added (ours first) and the retired stock aliases."""
-    out = dict(vin_rows)
+    out: dict[str, Sequence[Mapping[str, str]]] = dict(vin_rows)
     out["vault.secret"] = [*vin_rows.get("vault.secret", []), *stock.secret]
     retired = [*vin_rows.get("vault.retired", []), *({"secret.alias": a} for a in stock.retired)]
     if retired:

@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import SPEC, Cli, copy_tree, snapshot, stock_params
 from wso2patch import variables
+from wso2patch.errors import ConfigError
 from wso2patch.properties import parse
 from wso2patch.spec import load_spec
 from wso2patch.vault.inputs import current_tags, prepare
@@ -292,3 +293,30 @@ def test_an_apply_makes_an_existing_dot_wso2patch_owner_only(cli: Cli, tree: Pat
     spec_path.write_text(spec_text(h1, h2, vault=False), encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
     assert stat.S_IMODE((h1 / ".wso2patch").stat().st_mode) == 0o700
+
+
+def test_ei_6_5_on_encrypts_with_the_internal_keystore(tmp_path: Path) -> None:
+    """wso2/cipher-tool 1.1.0 (EI 6.5, 6.6) takes /Server/Security/InternalKeyStore when carbon.xml has one."""
+    from tests.conftest import DIST
+    from wso2patch.detect import detect
+    from wso2patch.products import vault_prefers_internal
+    from wso2patch.vault.inputs import _keystore
+
+    trees = {n: DIST / n for n in ("wso2ei-6.6.0", "wso2ei-6.4.0", "wso2mb-3.2.0")}
+    if not all((t / "repository/resources/security/wso2carbon.jks").is_file() for t in trees.values()):
+        pytest.skip("the EI and MB stock trees are not beside the repo")
+    assert [vault_prefers_internal(detect(t)) for t in trees.values()] == [True, False, False]
+    home = tmp_path / "home"
+    (home / "repository/conf").mkdir(parents=True)
+    (home / "ks").mkdir()
+    (home / "ks/internal.jks").write_bytes((trees["wso2mb-3.2.0"] / "repository/resources/security/wso2carbon.jks")
+                                          .read_bytes())
+    section = "<Location>{}</Location><Type>JKS</Type><Password>p</Password><KeyAlias>wso2carbon</KeyAlias>"
+    (home / "repository/conf/carbon.xml").write_text(
+        '<Server xmlns="http://wso2.org/projects/carbon/carbon.xml"><Security>'
+        f"<KeyStore>{section.format('nowhere.jks')}</KeyStore>"
+        f"<InternalKeyStore>{section.format('${carbon.home}/ks/internal.jks')}</InternalKeyStore>"
+        "</Security></Server>", encoding="utf-8")
+    assert _keystore(home, prefer_internal=True)[0].path == home / "ks/internal.jks"
+    with pytest.raises(ConfigError, match="does not exist"):
+        _keystore(home, prefer_internal=False)

@@ -63,7 +63,7 @@ def key_path(home: Path) -> Path:
 
 
 def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[Mapping[str, str]]],
-            tags: dict[str, str] | None, conf: str = CONF) -> VaultInputs:
+            tags: dict[str, str] | None, conf: str = CONF, prefer_internal: bool = False) -> VaultInputs:
     out_rows: dict[str, Sequence[Mapping[str, str]]] = dict(rows)
     ours = all_aliases(values)
     if stock := sorted(set(tags or {}) - ours) if "vault.include_stock" not in values else []:
@@ -76,7 +76,7 @@ def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[M
             out_rows["vault.retired"] = [{"secret.alias": a} for a in sorted(tags)]
         return VaultInputs(dict(values), out_rows, {} if tags is not None else None)
     found = active(home, values)
-    ref, public_key = _keystore(home)
+    ref, public_key = _keystore(home, prefer_internal)
     key = cipher.read_key(key_path(home))
     new_key = None
     if key is None:
@@ -112,18 +112,23 @@ def _current(path: Path) -> dict[str, str]:
 _KS = "/*[local-name()='Server']/*[local-name()='Security']/*[local-name()='KeyStore']/*[local-name()='{}']"
 
 
-def _keystore(home: Path) -> tuple[keystore.KeystoreRef, cipher.RSAPublicKey]:
-    """The keystore carbon.xml names (/Server/Security/KeyStore), and the public key of its alias."""
+def _keystore(home: Path, prefer_internal: bool = False) -> tuple[keystore.KeystoreRef, cipher.RSAPublicKey]:
+    """The keystore carbon.xml names (/Server/Security/KeyStore, or InternalKeyStore where the product's cipher
+    tool prefers it and carbon.xml has one), and the public key of its alias."""
     path = home / CARBON_XML
     try:
         tree = etree.fromstring(read_config(path), etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as e:
         raise ConfigError(f"cannot read the keystore settings: {e}", where=path) from None
 
+    section = "KeyStore"
+    if prefer_internal and tree.xpath(_KS.replace("'KeyStore'", "'InternalKeyStore'").format("Location")):
+        section = "InternalKeyStore"
+
     def text(name: str) -> str:
-        found = tree.xpath(_KS.format(name))
+        found = tree.xpath(_KS.replace("'KeyStore'", f"'{section}'").format(name))
         if not isinstance(found, list) or len(found) != 1 or not isinstance(found[0], etree._Element):
-            raise ConfigError(f"/Server/Security/KeyStore/{name} is missing or repeated", where=path,
+            raise ConfigError(f"/Server/Security/{section}/{name} is missing or repeated", where=path,
                               hint="the vault encrypts with the keystore carbon.xml names: restore that setting")
         return found[0].text or ""
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from wso2patch.detect import detect
 from wso2patch.entries import Transaction
 from wso2patch.journal import read
 from wso2patch.patchset import Patch, Rows
 from wso2patch.plan import Plan, build_plan
+from wso2patch.products import vault_prefers_internal
 from wso2patch.vault.inputs import CONF, current_tags, prepare
 from wso2patch.vault.secrets import all_aliases
 from wso2patch.vault.stock import plan_stock
@@ -20,7 +22,8 @@ from wso2patch.vault.stock import rows as stock_rows
 def plan_with_vault(home: Path, node: int, patches: Sequence[Patch], values: Mapping[str, str],
                     peers: Sequence[Mapping[str, str]], rows: Rows, history: Sequence[Transaction],
                     managed: Callable[[str], bool]) -> Plan:
-    vault = prepare(home, values, rows, current_tags(history))
+    internal = "vault.enabled" in values and vault_prefers_internal(detect(home))
+    vault = prepare(home, values, rows, current_tags(history), prefer_internal=internal)
     plan = build_plan(home, node, patches, vault.values, peers, vault.rows)
     tags = vault.tags
     if vault.sealer is not None and "vault.include_stock" in values:

@@ -144,6 +144,9 @@ def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, t
     outputs = [cli("diff", "--spec", spec_path, "--node", "1"), cli("diff", "--spec", spec_path, "--json"),
                cli("apply", "--spec", spec_path, "--node", "1", "--yes")]
     assert outputs[-1].exit_code == 0, outputs[-1].output
+    outputs += [cli(*args, "--spec", spec_path) for args in (("status", "--node", "1"), ("status", "--json"),
+                                                               ("check",), ("check", "--json"))]
+    outputs.append(cli("history", "--home", h1, env={"WSO2PATCH_SPEC": str(spec_path)}))
     assert not [s for r in outputs for s in SECRETS if s in r.output]
     assert leaks(h1) == []
     assert stat.S_IMODE((h1 / ".wso2patch").stat().st_mode) == 0o700

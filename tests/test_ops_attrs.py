@@ -103,3 +103,42 @@ def test_remove_namespace_takes_back_an_unused_declaration_only() -> None:
     assert outcome == "already" and out.text == used
     out, outcome = apply_op(doc(text), RemoveNs("/axisconfig", "svns"))
     assert outcome == "already" and out.text == text
+
+
+# --- in patch files ------------------------------------------------------------------------------------------------
+PATCH = 'description = "d"\nfile = "repository/conf/axis2/axis2.xml"\n[[op]]\n'
+
+
+@pytest.mark.parametrize("op, says", [
+    ('kind = "set_attr"\nxpath = "/a"\nname = "svns:x"\nvalue = "v"\n', "needs namespace"),
+    ('kind = "remove_attr"\nxpath = "/a"\nname = "xmlns:svns"\nnamespace = "urn:x"\n', "namespace declaration"),
+    ('kind = "declare_namespace"\nxpath = "/a"\nprefix = "xmlfoo"\nuri = "urn:x"\n', "cannot be a namespace prefix"),
+    ('kind = "declare_namespace"\nxpath = "/a"\nprefix = "svns"\nuri = "has space"\n', "is not a namespace URI"),
+    ('kind = "remove_namespace"\nxpath = "/a"\n', "remove_namespace needs 'prefix'"),
+])
+def test_bad_attribute_and_namespace_ops_are_refused_at_load(tmp_path: Path, op: str, says: str) -> None:
+    import tomllib
+
+    from wso2patch.patchset import parse_patch
+    text = PATCH + op
+    with pytest.raises(PatchError, match=says):
+        parse_patch(tmp_path / "90-x.toml", tomllib.loads(text), text)
+
+
+def test_the_new_ops_render_from_a_patch_file(tmp_path: Path) -> None:
+    import tomllib
+
+    from wso2patch.patchset import parse_patch
+    text = (PATCH + f'kind = "declare_namespace"\nxpath = "/a"\nprefix = "svns"\nuri = "{SV}"\n'
+            f'[[op]]\nkind = "set_attr"\nxpath = "/a/b"\nname = "svns:secretAlias"\nnamespace = "{SV}"\n'
+            'value = "{node.host}"\n[[op]]\nkind = "remove_attr"\nxpath = "/a/c"\nname = "svns:secretAlias"\n'
+            f'namespace = "{SV}"\n[[op]]\nkind = "remove_namespace"\nxpath = "/a/c"\nprefix = "svns"\n')
+    patch = parse_patch(tmp_path / "90-x.toml", tomllib.loads(text), text)
+    ops = [s.op for s in patch.render({"node.host": "h"}, [])]
+    assert ops == [DeclareNs("/a", "svns", SV), SetAttr("/a/b", "svns:secretAlias", "h", (("svns", SV),)),
+                   RemoveAttr("/a/c", "svns:secretAlias", (("svns", SV),)), RemoveNs("/a/c", "svns")]
+    out = doc('<a><b/><c xmlns:svns="urn:x" svns:secretAlias="A"/></a>')
+    for op in ops:
+        assert op is not None
+        out = apply_op(out, op)[0]
+    assert out.text == f'<a xmlns:svns="{SV}"><b svns:secretAlias="h"/><c xmlns:svns="urn:x" svns:secretAlias="A"/></a>'

@@ -139,6 +139,6 @@ def test_the_new_ops_render_from_a_patch_file(tmp_path: Path) -> None:
                    RemoveAttr("/a/c", "svns:secretAlias", (("svns", SV),)), RemoveNs("/a/c", "svns")]
     out = doc('<a><b/><c xmlns:svns="urn:x" svns:secretAlias="A"/></a>')
     for op in ops:
-        assert op is not None
+        assert isinstance(op, DeclareNs | SetAttr | RemoveAttr | RemoveNs)
         out = apply_op(out, op)[0]
     assert out.text == f'<a xmlns:svns="{SV}"><b svns:secretAlias="h"/><c xmlns:svns="urn:x" svns:secretAlias="A"/></a>'

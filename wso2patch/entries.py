@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
+from wso2patch.products import PROFILE_NAME
 from wso2patch.statedir import STATE_DIR
 
 State = Literal["pending", "committed", "rolling_back", "rolled_back", "recovered"]
@@ -44,8 +45,25 @@ class Transaction:
     state: State
     files: list[FileRecord] = field(default_factory=list)
     patches: list[str] = field(default_factory=list)  # the patches that changed something
+    # the product profile patched (EI: "broker"); None: the main one (and every journal before issue 11)
+    profile: str | None = field(default=None, metadata={"omit_none": True})
     # alias -> tag of each secret in the vault after it (wso2patch.vault.cipher); the journal's alone, in no output
     vault: dict[str, str] | None = field(default=None, metadata={"internal": True})
+
+
+def as_dict(tx: Transaction) -> dict[str, Any]:
+    """A transaction as the journal keeps it: no profile field for the main profile, as before; no vault field
+    where the vault was never on."""
+    out = asdict(tx)
+    for name in ("profile", "vault"):
+        if out[name] is None:
+            del out[name]
+    return out
+
+
+def shown(tx: Transaction) -> dict[str, Any]:
+    """A transaction as --json shows it: the vault's tags are the journal's alone."""
+    return {k: v for k, v in as_dict(tx).items() if k != "vault"}
 
 
 def show(value: object) -> str:
@@ -95,7 +113,7 @@ def _file(where: str, tx_id: str, entry: Any, managed: Managed) -> FileRecord:
 
 
 def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
-    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches", "vault"})
+    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches", "profile", "vault"})
     tx_id = t["id"]
     if not (isinstance(tx_id, str) and TX_ID.fullmatch(tx_id)):
         raise ValueError(f"transaction #{n}: id {show(tx_id)} is not a wso2patch transaction id; refused")
@@ -113,13 +131,17 @@ def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
         raise ValueError(f"{where}: patches is not a list of names")
     if not isinstance(files, list):
         raise ValueError(f"{where}: files is not a list")
+    profile = t.get("profile")
+    if not (profile is None or (isinstance(profile, str) and PROFILE_NAME.match(profile))):
+        raise ValueError(f"{where}: profile {show(profile)} is not a product profile name")
     records = [_file(f"{where} file #{i}", tx_id, f, managed) for i, f in enumerate(files, 1)]
     vault = t.get("vault")
     if vault is not None and not (isinstance(vault, dict) and all(
             _text(a) and a and isinstance(g, str) and _TAG.fullmatch(g) for a, g in vault.items())):
         raise ValueError(f"{where}: vault is not a table of aliases and their tags")
     return Transaction(id=tx_id, time=t["time"], node=node, spec=t["spec"], spec_sha256=t["spec_sha256"],
-                       state=cast(State, state), files=records, patches=list(patches), vault=vault)
+                       state=cast(State, state), files=records, patches=list(patches), profile=profile,
+                       vault=vault)
 
 
 def parse(raw: bytes, managed: Managed) -> list[Transaction]:

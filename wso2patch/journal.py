@@ -14,10 +14,9 @@ import json
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
-from wso2patch.entries import FileRecord, Managed, Transaction, parse
+from wso2patch.entries import FileRecord, Managed, Transaction, as_dict, parse
 from wso2patch.errors import ConfigError
 from wso2patch.fsyncs import FolderSyncs
 from wso2patch.lock import locked
@@ -105,14 +104,6 @@ def remove_strays(home: Path, rel: str) -> None:
             p.unlink(missing_ok=True)
 
 
-def _record(tx: Transaction) -> dict[str, object]:
-    """A transaction as journal.json holds it; `vault` only where the vault was ever on."""
-    out = asdict(tx)
-    if tx.vault is None:
-        del out["vault"]
-    return out
-
-
 class Journal:
     """The journal of one home. `managed` says which paths wso2patch may ever write there (the caller knows the
     patch set); an entry naming any other path, or snapshots elsewhere than .wso2patch, is refused on reading."""
@@ -135,7 +126,7 @@ class Journal:
                                    "start afresh") from None
 
     def save(self, txs: Sequence[Transaction]) -> None:
-        data = {"version": 1, "transactions": [_record(t) for t in txs]}
+        data = {"version": 1, "transactions": [as_dict(t) for t in txs]}
         self.state.write(JOURNAL, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
     def unfinished(self) -> list[Transaction]:

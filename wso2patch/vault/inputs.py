@@ -20,7 +20,7 @@ from lxml import etree
 from wso2patch import variables
 from wso2patch.entries import Transaction
 from wso2patch.errors import ConfigError
-from wso2patch.plan import CARBON_XML, read_config
+from wso2patch.plan import read_config
 from wso2patch.properties import parse
 from wso2patch.statedir import STATE_DIR, StateDir
 from wso2patch.vault import cipher, keystore
@@ -62,6 +62,14 @@ def key_path(home: Path) -> Path:
     return home / STATE_DIR / cipher.KEY_FILE
 
 
+def carbon_home(conf: str) -> tuple[str, str]:
+    """The profile's carbon home (relative to the home: "" for the home itself) and its config root as seen from
+    there: repository/conf (MB, Carbon, ESB), conf (EI's integrator, and each profile under wso2/<name>/, whose
+    start script makes that folder the carbon home)."""
+    seen_as = CONF if conf == CONF or conf.endswith(f"/{CONF}") else "conf"
+    return conf[: -len(seen_as)].rstrip("/"), seen_as
+
+
 def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[Mapping[str, str]]],
             tags: dict[str, str] | None, conf: str = CONF, prefer_internal: bool = False) -> VaultInputs:
     out_rows: dict[str, Sequence[Mapping[str, str]]] = dict(rows)
@@ -75,8 +83,9 @@ def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[M
         if tags:
             out_rows["vault.retired"] = [{"secret.alias": a} for a in sorted(tags)]
         return VaultInputs(dict(values), out_rows, {} if tags is not None else None)
-    found = active(home, values)
-    ref, public_key = _keystore(home, prefer_internal)
+    base, seen_as = carbon_home(conf)
+    found = active(home, values, conf, seen_as)
+    ref, public_key = _keystore(home, conf, prefer_internal)
     key = cipher.read_key(key_path(home))
     new_key = None
     if key is None:
@@ -88,11 +97,13 @@ def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[M
                                 for s in found]
     if retired := sorted(set(tags or {}) & ours - set(texts)):  # stock ones stay: include_stock decides them
         out_rows["vault.retired"] = [{"secret.alias": a} for a in retired]
-    return VaultInputs(_written(values, found, ref, home, conf), out_rows, new_tags, new_key, sealer)
+    return VaultInputs(_written(values, found, ref, home / base, seen_as), out_rows, new_tags, new_key, sealer)
 
 
 def _written(values: Mapping[str, str], found: list[Secret], ref: keystore.KeystoreRef, home: Path,
              conf: str) -> dict[str, str]:
+    """`home`: the profile's carbon home, which secret-conf.properties' paths are relative to; `conf`: its config
+    root from there."""
     out = {name: WRITTEN if name in variables.SECRET_VALUES else value for name, value in values.items()}
     out |= {f"vault.alias.{s.name}": s.alias for s in found}
     location = str(ref.path)
@@ -112,10 +123,11 @@ def _current(path: Path) -> dict[str, str]:
 _KS = "/*[local-name()='Server']/*[local-name()='Security']/*[local-name()='KeyStore']/*[local-name()='{}']"
 
 
-def _keystore(home: Path, prefer_internal: bool = False) -> tuple[keystore.KeystoreRef, cipher.RSAPublicKey]:
+def _keystore(home: Path, conf: str = CONF, prefer_internal: bool = False) \
+        -> tuple[keystore.KeystoreRef, cipher.RSAPublicKey]:
     """The keystore carbon.xml names (/Server/Security/KeyStore, or InternalKeyStore where the product's cipher
     tool prefers it and carbon.xml has one), and the public key of its alias."""
-    path = home / CARBON_XML
+    path = home / conf / "carbon.xml"
     try:
         tree = etree.fromstring(read_config(path), etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as e:
@@ -132,7 +144,7 @@ def _keystore(home: Path, prefer_internal: bool = False) -> tuple[keystore.Keyst
                               hint="the vault encrypts with the keystore carbon.xml names: restore that setting")
         return found[0].text or ""
 
-    ref = keystore.keystore_ref(home, text("Location"), text("Type"), text("KeyAlias"))
+    ref = keystore.keystore_ref(home / carbon_home(conf)[0], text("Location"), text("Type"), text("KeyAlias"))
     password = None
     if ref.type == "PKCS12":  # PKCS12 encrypts its certificates: the store password, as carbon.xml holds it
         password = text("Password")

@@ -7,30 +7,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from wso2patch.detect import detect
 from wso2patch.entries import Transaction
 from wso2patch.journal import read
 from wso2patch.patchset import Patch, Rows
 from wso2patch.plan import Plan, build_plan
-from wso2patch.products import vault_prefers_internal
-from wso2patch.vault.inputs import CONF, current_tags, prepare
+from wso2patch.products import Product, vault_prefers_internal
+from wso2patch.vault.inputs import current_tags, prepare
 from wso2patch.vault.secrets import all_aliases
 from wso2patch.vault.stock import plan_stock
 from wso2patch.vault.stock import rows as stock_rows
 
 
-def plan_with_vault(home: Path, node: int, patches: Sequence[Patch], values: Mapping[str, str],
+def plan_with_vault(home: Path, node: int, product: Product, patches: Sequence[Patch], values: Mapping[str, str],
                     peers: Sequence[Mapping[str, str]], rows: Rows, history: Sequence[Transaction],
                     managed: Callable[[str], bool]) -> Plan:
-    internal = "vault.enabled" in values and vault_prefers_internal(detect(home))
-    vault = prepare(home, values, rows, current_tags(history), prefer_internal=internal)
-    plan = build_plan(home, node, patches, vault.values, peers, vault.rows)
+    vault = prepare(home, values, rows, current_tags(history), product.conf, vault_prefers_internal(product))
+    plan = build_plan(home, node, product, patches, vault.values, peers, vault.rows)
     tags = vault.tags
     if vault.sealer is not None and "vault.include_stock" in values:
         planned = plan.planned
-        stock = plan_stock(home, CONF, all_aliases(values), lambda rel: planned.get(rel, read(home / rel)),
+        stock = plan_stock(home, product.conf, all_aliases(values), lambda rel: planned.get(rel, read(home / rel)),
                            managed, vault.sealer)
-        plan = build_plan(home, node, patches, vault.values, peers, stock_rows(vault.rows, stock), extra=stock.steps)
+        plan = build_plan(home, node, product, patches, vault.values, peers, stock_rows(vault.rows, stock),
+                          extra=stock.steps)
         tags = {**(tags or {}), **stock.tags}
         plan.notes += [f"[vault] include_stock: {note}" for note in stock.notes]
     plan.vault, plan.vault_key = tags, vault.new_key

@@ -26,7 +26,7 @@ class Secret:
     name: str  # {vault.alias.<name>}
     alias: str
     password: str  # the variable holding it
-    target: str  # cipher-tool.properties' value: <file>//<xpath>,false
+    target: str  # cipher-tool.properties' value: <conf>/<file>//<xpath>,false
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,21 @@ def _table(path: Path) -> tuple[_Row, ...]:
             template(loc, raw[key], key, n, variables.KNOWN)
         when, unless = (condition(loc, raw.get(k), k, n) for k in ("when", "unless"))
         rows.append(_Row(raw["name"], raw["alias"], raw["password"], when, unless, raw.get("requires"),
-                         f"{raw['file']}//{raw['xpath']},false"))
+                         f"{raw['file']}//{raw['xpath']},false"))  # under the config root: active() says which
     return tuple(rows)
 
 
-def active(home: Path, values: Mapping[str, str], path: Path | None = None) -> list[Secret]:
-    """The secrets this node's values write into this home, aliases and targets filled in."""
+def active(home: Path, values: Mapping[str, str], conf: str, seen_as: str, path: Path | None = None) -> list[Secret]:
+    """The secrets this node's values write into this home, aliases and targets filled in. `conf`: the config root
+    from the home; `seen_as`: the same from the profile's carbon home, as cipher-tool.properties names files."""
     out = []
     for row in _table(path or table_path()):
         if row.password not in values or skip_reason(row.when, row.unless, values) is not None:
             continue
-        if row.requires is not None and not (home / row.requires).exists():
+        if row.requires is not None and not (home / conf / row.requires).exists():
             continue
         alias = _fill(row.alias, values)
-        out.append(Secret(row.name, alias, row.password, _fill(row.target, values)))
+        out.append(Secret(row.name, alias, row.password, f"{seen_as}/{_fill(row.target, values)}"))
     return out
 
 

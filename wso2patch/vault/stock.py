@@ -27,7 +27,7 @@ from wso2patch.patchset import Step
 from wso2patch.plan import read_config
 from wso2patch.properties import parse
 from wso2patch.vault import cipher
-from wso2patch.vault.inputs import WRITTEN, Sealer
+from wso2patch.vault.inputs import WRITTEN, Sealer, carbon_home
 
 PATCH = "vault-stock"
 SVNS = "http://org.wso2.securevault/configuration"
@@ -66,13 +66,15 @@ def targets(home: Path, conf: str) -> dict[str, str]:
 
 def plan_stock(home: Path, conf: str, ours: set[str], planned: Callable[[str], bytes | None],
                managed: Callable[[str], bool], sealer: Sealer) -> Stock:
-    """`planned(file)`: the file's bytes as the plan leaves them (None: absent)."""
+    """`planned(file)`: the file's bytes as the plan leaves them (None: absent); files relative to the home."""
     out = Stock()
+    base = carbon_home(conf)[0]
     passwords: dict[str, str] = {}
     for alias, value in targets(home, conf).items():
         if alias in ours:
             continue
-        rel, _, rest = value.partition("//")
+        seen, _, rest = value.partition("//")
+        rel = f"{base}/{seen}" if base else seen  # cipher-tool names files from the profile's carbon home
         xpath, _, flag = rest.rpartition(",")
         attr = _ATTR_LAST.search(xpath) if flag.strip() == "true" else None
         element = local_xpath(xpath)  # X[@attr]: the X that has the attribute

@@ -11,12 +11,14 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import SPEC, Cli, copy_tree, snapshot, stock_params
+from tests.conftest import DIST, NO_STOCK, SPEC, STOCK, Cli, copy_tree, snapshot
 from wso2patch import variables
 from wso2patch.errors import ConfigError
 from wso2patch.properties import parse
@@ -27,23 +29,53 @@ from wso2patch.workflow import journal_of, plan_node
 DB_PASSWORD = "Vault+Db/Pw=1"  # distinctive, with the characters base64 and .properties treat specially
 GOV_PASSWORD = "gov&Pw<2>"
 AWS_SECRET = "Zw9/aws+Secret7Key"
-CIPHER_TEXT = "repository/conf/security/cipher-text.properties"
-CIPHER_TOOL = "repository/conf/security/cipher-tool.properties"
-SECRET_CONF = "repository/conf/security/secret-conf.properties"
-DATASOURCES = "repository/conf/datasources/master-datasources.xml"
-AXIS2 = "repository/conf/axis2/axis2.xml"
+CIPHER_TEXT = "security/cipher-text.properties"  # each under the config root: Tree.rel
+CIPHER_TOOL = "security/cipher-tool.properties"
+SECRET_CONF = "security/secret-conf.properties"
+DATASOURCES = "datasources/master-datasources.xml"
+AXIS2 = "axis2/axis2.xml"
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A stock tree, and the profile a node runs there (EI: integrator or broker) with its config root."""
+
+    path: Path
+    profile: str | None = None
+    conf: str = "repository/conf"
+
+    def rel(self, name: str) -> str:
+        return f"{self.conf}/{name}"
+
+
+def vault_trees(first: bool = False) -> list[Any]:
+    """Every stock tree with the stock wso2carbon.jks: MB, Carbon, ESB, and EI's integrator and broker profiles."""
+    found = [pytest.param(Tree(p), id=p.name) for p in STOCK]
+    for name in ("wso2esb-5.0.0", "wso2esb-4.9.0"):
+        if (DIST / name / "repository/conf/carbon.xml").is_file():
+            found.append(pytest.param(Tree(DIST / name), id=name))
+    for name in ("wso2ei-6.6.0", "wso2ei-6.4.0", "wso2ei-6.1.1"):
+        if (DIST / name / "conf/carbon.xml").is_file():
+            found += [pytest.param(Tree(DIST / name, "integrator", "conf"), id=f"{name}-integrator"),
+                      pytest.param(Tree(DIST / name, "broker", "wso2/broker/conf"), id=f"{name}-broker")]
+    if not found:
+        return [pytest.param(None, id="no-stock", marks=pytest.mark.skip(reason=NO_STOCK))]
+    return found[:1] if first else found
 SECRETS = (DB_PASSWORD, GOV_PASSWORD, AWS_SECRET)
 
 
-def vault_home(tree: Path, dest: Path) -> Path:
-    """A copy of the tree; the real packs all have repository/conf/security (our trees of some lack the folder)."""
-    home = copy_tree(tree, dest)
-    (home / "repository/conf/security").mkdir(exist_ok=True)
+def vault_home(tree: Tree, dest: Path) -> Path:
+    """A copy of the tree; the real packs all have <conf>/security (our trees of some lack the folder)."""
+    home = copy_tree(tree.path, dest)
+    (home / tree.conf / "security").mkdir(exist_ok=True)
     return home
 
 
-def spec_text(h1: Path, h2: Path, *, vault: bool = True, extra: str = "", password: str = DB_PASSWORD) -> str:
+def spec_text(tree: Tree, h1: Path, h2: Path, *, vault: bool = True, extra: str = "",
+              password: str = DB_PASSWORD) -> str:
     text = SPEC.format(home1=h1, home2=h2).replace('password = "regadmin"', f'password = "{password}"')
+    if tree.profile is not None:
+        text = text.replace('host = "10.100.7.118"\n', f'host = "10.100.7.118"\nprofile = "{tree.profile}"\n')
     return text + ("[vault]\nenabled = true\n" if vault else "") + extra
 
 
@@ -59,8 +91,8 @@ def full(text: str) -> str:
 
 
 @pytest.fixture
-def homes(tmp_path: Path) -> Callable[[Path], tuple[Path, Path, Path]]:
-    def make(tree: Path) -> tuple[Path, Path, Path]:
+def homes(tmp_path: Path) -> Callable[[Tree], tuple[Path, Path, Path]]:
+    def make(tree: Tree) -> tuple[Path, Path, Path]:
         return vault_home(tree, tmp_path / "n1"), vault_home(tree, tmp_path / "n2"), tmp_path / "wso2patch.toml"
     return make
 
@@ -76,21 +108,21 @@ def leaks(home: Path) -> list[str]:
     return found
 
 
-def cipher_texts(home: Path) -> dict[str, str]:
-    return parse((home / CIPHER_TEXT).read_bytes().decode("latin-1")).load()
+def cipher_texts(home: Path, tree: Tree) -> dict[str, str]:
+    return parse((home / tree.rel(CIPHER_TEXT)).read_bytes().decode("latin-1")).load()
 
 
 # --- the workflow's variables: no drift from the list the patch checker knows ----------------------------------
-@pytest.mark.parametrize("tree", stock_params()[:1] + stock_params()[-1:])
-def test_the_vault_workflow_sets_only_known_names_and_all_of_them(tree: Path, homes: Callable[..., tuple[Path, ...]]
+@pytest.mark.parametrize("tree", vault_trees())
+def test_the_vault_workflow_sets_only_known_names_and_all_of_them(tree: Tree, homes: Callable[..., tuple[Path, ...]]
                                                                   ) -> None:
     h1, h2, spec_path = homes(tree)
-    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8")
     spec = load_spec(spec_path)
-    vault = prepare(h1, spec.values(1), spec.rows(), None)
+    vault = prepare(h1, spec.values(1), spec.rows(), None, tree.conf)
     assert set(vault.values) <= variables.KNOWN
     assert set(vault.values) >= variables.VAULT_WORKFLOW - ({"vault.alias.mb_store"} if not
-                                                           (h1 / "repository/conf/broker.xml").exists() else set())
+                                                           (h1 / tree.rel("broker.xml")).exists() else set())
     assert all(set(row) == variables.SECRET for row in vault.rows["vault.secret"])
     assert not any(s in json.dumps(vault.values) for s in SECRETS)  # written as 'password'
 
@@ -108,38 +140,39 @@ def changed_lines(old: bytes, new: bytes) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("tree", stock_params())
-def test_the_vault_changes_only_what_it_must(tree: Path, homes: Callable[..., tuple[Path, ...]]) -> None:
+@pytest.mark.parametrize("tree", vault_trees())
+def test_the_vault_changes_only_what_it_must(tree: Tree, homes: Callable[..., tuple[Path, ...]]) -> None:
     """Against the same spec without the vault: in the XML files only the secrets' lines (and a root that lacked the
     declaration) change, line for line; in the stock .properties files only the entries the vault sets."""
     h1, h2, spec_path = homes(tree)
-    spec_path.write_text(full(spec_text(h1, h2, vault=False)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2, vault=False)), encoding="utf-8")
     plain = {f.rel: f for f in plan_node(load_spec(spec_path), 1, h1).files}
-    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8")
     vaulted = {f.rel: f for f in plan_node(load_spec(spec_path), 1, h1).files}
-    for rel in (DATASOURCES, AXIS2):
+    for rel in (tree.rel(DATASOURCES), tree.rel(AXIS2)):
         pairs = changed_lines(plain[rel].new, vaulted[rel].new)
         assert pairs and all(a and b for a, b in pairs), pairs  # no line added or removed
         for a, b in pairs:
             root = b.startswith(("<datasources-configuration", "<axisconfig"))
             assert root or ("svns:secretAlias=" in b and ">password</" in b), (a, b)
             assert not root or b == a.replace(">", ' xmlns:svns="http://org.wso2.securevault/configuration">', 1)
-    for rel in (CIPHER_TEXT, CIPHER_TOOL, SECRET_CONF):
+    ours = {r["secret.alias"] for r in prepare(h1, load_spec(spec_path).values(1), {}, None, tree.conf)
+            .rows["vault.secret"]}
+    for rel in (tree.rel(CIPHER_TEXT), tree.rel(CIPHER_TOOL), tree.rel(SECRET_CONF)):
         f = vaulted[rel]
         if not f.existed:
             continue
         for a, _ in changed_lines(f.old, f.new):
             key = a.split("=", 1)[0]
             last = f.old.decode("latin-1").splitlines()[-1] == a and not f.old.endswith(b"\n")
-            assert not a or last or key in {r["secret.alias"] for r in prepare(h1, load_spec(spec_path).values(1), {},
-                                                                                None).rows["vault.secret"]}, a
+            assert not a or last or key in ours, a
 
 
-@pytest.mark.parametrize("tree", stock_params())
-def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, tree: Path,
+@pytest.mark.parametrize("tree", vault_trees())
+def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, tree: Tree,
                                                                      homes: Callable[..., tuple[Path, ...]]) -> None:
     h1, h2, spec_path = homes(tree)
-    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8")
     before = snapshot(h1)
     outputs = [cli("diff", "--spec", spec_path, "--node", "1"), cli("diff", "--spec", spec_path, "--json"),
                cli("apply", "--spec", spec_path, "--node", "1", "--yes")]
@@ -156,7 +189,7 @@ def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, t
     assert again.exit_code == 0 and "already" in again.stdout
     assert snapshot(h1) == after
     assert cli("diff", "--spec", spec_path, "--node", "1").exit_code == 0
-    texts = cipher_texts(h1)
+    texts = cipher_texts(h1, tree)
     tags = current_tags(journal_of(h1).load())
     assert tags is not None and set(tags) <= set(texts)
     assert "Datasources.REGISTRY_GOV_DB.Configuration.Password" in tags and "Axis2.Clustering.AWS.SecretKey" in tags
@@ -165,64 +198,68 @@ def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, t
         {k: v for k, v in before.items() if not k.startswith(".wso2patch/")}
 
 
-@pytest.mark.parametrize("tree", stock_params()[:1])
-def test_one_changed_password_re_encrypts_only_its_alias(cli: Cli, tree: Path,
+@pytest.mark.parametrize("tree", vault_trees(first=True))
+def test_one_changed_password_re_encrypts_only_its_alias(cli: Cli, tree: Tree,
                                                          homes: Callable[..., tuple[Path, ...]]) -> None:
     h1, h2, spec_path = homes(tree)
-    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
-    first = cipher_texts(h1)
-    spec_path.write_text(full(spec_text(h1, h2)).replace('password = "gov&Pw<2>"', 'password = "new-Gov-Pw"'),
+    first = cipher_texts(h1, tree)
+    spec_path.write_text(full(spec_text(tree, h1, h2)).replace('password = "gov&Pw<2>"', 'password = "new-Gov-Pw"'),
                          encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
-    second = cipher_texts(h1)
+    second = cipher_texts(h1, tree)
     changed = {a for a in first if first[a] != second.get(a)}
     assert changed == {"Datasources.REGISTRY_GOV_DB.Configuration.Password"}
 
 
-@pytest.mark.parametrize("tree", stock_params()[:1])
-def test_a_hand_edited_cipher_text_is_drift_and_is_encrypted_again(cli: Cli, tree: Path,
+@pytest.mark.parametrize("tree", vault_trees(first=True))
+def test_a_hand_edited_cipher_text_is_drift_and_is_encrypted_again(cli: Cli, tree: Tree,
                                                                    homes: Callable[..., tuple[Path, ...]]) -> None:
     h1, h2, spec_path = homes(tree)
-    spec_path.write_text(spec_text(h1, h2), encoding="utf-8")
+    spec_path.write_text(spec_text(tree, h1, h2), encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
-    path = h1 / CIPHER_TEXT
+    path = h1 / tree.rel(CIPHER_TEXT)
     alias = "Datasources.REGISTRY_DB.Configuration.Password"
-    old = cipher_texts(h1)[alias]
+    before = cipher_texts(h1, tree)
+    old = before[alias]
     path.write_bytes(path.read_bytes().replace(old[:20].encode(), b"A" * 20))
     st = cli("status", "--spec", spec_path, "--node", "1", "--json")
     states = {p["name"]: p["state"] for n in json.loads(st.stdout)["nodes"] for p in n["patches"]}
     assert states["vault-cipher-text"] == "drifted", st.stdout
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
-    now = cipher_texts(h1)
+    now = cipher_texts(h1, tree)
     assert now[alias] not in (old, old.replace(old[:20], "A" * 20))  # encrypted anew, the others kept
-    assert {a: t for a, t in now.items() if a != alias} == {a: t for a, t in cipher_texts(h1).items() if a != alias}
+    assert {a: t for a, t in now.items() if a != alias} == {a: t for a, t in before.items() if a != alias}
 
 
-@pytest.mark.parametrize("tree", stock_params())
-def test_the_vault_off_gives_back_the_plain_passwords(cli: Cli, tree: Path,
+@pytest.mark.parametrize("tree", vault_trees())
+def test_the_vault_off_gives_back_the_plain_passwords(cli: Cli, tree: Tree,
                                                       homes: Callable[..., tuple[Path, ...]]) -> None:
     h1, h2, spec_path = homes(tree)
-    spec_path.write_text(full(spec_text(h1, h2, vault=False)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2, vault=False)), encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
     plain = snapshot(h1, skip=".wso2patch")
-    xml = {rel: (h1 / rel).read_bytes() for rel in (DATASOURCES, AXIS2)}
-    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    xml = {rel: (h1 / rel).read_bytes() for rel in (tree.rel(DATASOURCES), tree.rel(AXIS2))}
+    spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
-    spec_path.write_text(full(spec_text(h1, h2, vault=False)), encoding="utf-8")
+    spec_path.write_text(full(spec_text(tree, h1, h2, vault=False)), encoding="utf-8")
     off = cli("apply", "--spec", spec_path, "--node", "1", "--yes")
     assert off.exit_code == 0, off.output
     assert cli("diff", "--spec", spec_path, "--node", "1").exit_code == 0  # nothing left to do
     now = snapshot(h1, skip=".wso2patch")
     differ = {k for k in plain.keys() | now.keys() if plain.get(k) != now.get(k)}
     # left: the declaration on a root that lacked it, an emptied secret-conf.properties the vault created, and the
-    # MB store's stock alias, which the vault took over (its stock placeholder is not known any more)
-    for rel in (DATASOURCES, AXIS2):  # the plain passwords back, no alias left: at most the root line differs
+    # MB store's stock alias, which the vault took over (its stock placeholder is not known any more). The plain
+    # passwords are back and no alias is left: at most the root line differs.
+    for rel in (tree.rel(DATASOURCES), tree.rel(AXIS2)):
         assert [b for _, b in changed_lines(xml[rel], (h1 / rel).read_bytes())] in (
             [], [f'{xml[rel].decode().splitlines()[0][:-1]} xmlns:svns="http://org.wso2.securevault/configuration">'])
-    assert differ <= {DATASOURCES, AXIS2, SECRET_CONF, CIPHER_TEXT, CIPHER_TOOL}
-    assert not parse((h1 / SECRET_CONF).read_text("latin-1")).load()
-    assert not {a for a in cipher_texts(h1) if "REGISTRY" in a or "USER_DB" in a or "AWS" in a}
+    assert differ <= {tree.rel(n) for n in (DATASOURCES, AXIS2, SECRET_CONF, CIPHER_TEXT, CIPHER_TOOL)}
+    stock_conf = tree.path / tree.rel(SECRET_CONF)
+    assert parse((h1 / tree.rel(SECRET_CONF)).read_text("latin-1")).load() == (
+        parse(stock_conf.read_text("latin-1")).load() if stock_conf.is_file() else {})
+    assert not {a for a in cipher_texts(h1, tree) if "REGISTRY" in a or "USER_DB" in a or "AWS" in a}
     assert current_tags(journal_of(h1).load()) == {}
 
 
@@ -243,19 +280,19 @@ def _umask() -> int:
 STOCK_VAULT = "[vault]\nenabled = true\ninclude_stock = true\n"
 
 
-def stock_spec(h1: Path, h2: Path) -> str:
-    return full(spec_text(h1, h2, vault=False, extra=STOCK_VAULT))
+def stock_spec(tree: Tree, h1: Path, h2: Path) -> str:
+    return full(spec_text(tree, h1, h2, vault=False, extra=STOCK_VAULT))
 
 
-@pytest.mark.parametrize("tree", stock_params())
-def test_include_stock_encrypts_the_listed_secrets_in_place(cli: Cli, tree: Path,
+@pytest.mark.parametrize("tree", vault_trees())
+def test_include_stock_encrypts_the_listed_secrets_in_place(cli: Cli, tree: Tree,
                                                             homes: Callable[..., tuple[Path, ...]]) -> None:
     h1, h2, spec_path = homes(tree)
-    if not (tree / CIPHER_TOOL).is_file():
-        pytest.skip(f"{tree.name} ships no cipher-tool.properties: nothing stock to encrypt")
-    spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8")
+    if not (tree.path / tree.rel(CIPHER_TOOL)).is_file():
+        pytest.skip(f"{tree.path.name} ships no cipher-tool.properties: nothing stock to encrypt")
+    spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8")
     only_ours = {f.rel: f for f in plan_node(load_spec(spec_path), 1, h1).files}
-    spec_path.write_text(stock_spec(h1, h2), encoding="utf-8")
+    spec_path.write_text(stock_spec(tree, h1, h2), encoding="utf-8")
     before = snapshot(h1)
     plan = {f.rel: f for f in plan_node(load_spec(spec_path), 1, h1).files}
     for rel, f in plan.items():  # beyond our own secrets: a stock secret's line, a root's declaration
@@ -264,36 +301,36 @@ def test_include_stock_encrypts_the_listed_secrets_in_place(cli: Cli, tree: Path
             gone = Counter(base.decode().splitlines()) - Counter(f.new.decode().splitlines())
             came = Counter(f.new.decode().splitlines()) - Counter(base.decode().splitlines())
             assert all(re.search(r"Pass(word)?[\">=]", a) or a.startswith("<") for a in gone), gone
-            assert all("svns:secretAlias=" in b or 'Pass="password"' in b or "xmlns:svns=" in b for b in came), came
-    listed = parse((h1 / CIPHER_TOOL).read_text("latin-1")).load()
+            assert all("svns:secretAlias=" in b or '="password"' in b or "xmlns:svns=" in b for b in came), came
+    listed = parse((h1 / tree.rel(CIPHER_TOOL)).read_text("latin-1")).load()
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
-    tool = parse((h1 / CIPHER_TOOL).read_text("latin-1")).load()
+    tool = parse((h1 / tree.rel(CIPHER_TOOL)).read_text("latin-1")).load()
     assert "Datasources.WSO2_CARBON_DB.Configuration.Password" not in tool  # commented out: ciphertool.sh would fail
-    assert "Datasources.WSO2_CARBON_DB.Configuration.Password" not in cipher_texts(h1)
-    texts = cipher_texts(h1)
+    assert "Datasources.WSO2_CARBON_DB.Configuration.Password" not in cipher_texts(h1, tree)
+    texts = cipher_texts(h1, tree)
     encrypted = {a for a in listed if a in texts and not texts[a].startswith("[")}
-    assert {"Carbon.Security.KeyStore.Password", "UserManager.AdminUser.Password",
-            "Server.Service.Connector.keystorePass"} <= encrypted
-    assert "<Password>" not in (h1 / "repository/conf/carbon.xml").read_text("utf-8").split("<KeyStore>")[1][:400]
+    assert {"Carbon.Security.KeyStore.Password", "UserManager.AdminUser.Password"} <= encrypted
+    assert {a for a in encrypted if a.startswith("Server.Service.Connector.")}  # keystorePass; EI 6.6: SSLHostConfig
+    assert "<Password>" not in (h1 / tree.rel("carbon.xml")).read_text("utf-8").split("<KeyStore>")[1][:400]
     after = snapshot(h1)
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
     assert snapshot(h1) == after
-    off = cli("apply", "--spec", spec_path.write_text(full(spec_text(h1, h2)), encoding="utf-8") and spec_path,
+    off = cli("apply", "--spec", spec_path.write_text(full(spec_text(tree, h1, h2)), encoding="utf-8") and spec_path,
               "--node", "1", "--yes")
     assert off.exit_code != 0 and "plain text is kept nowhere" in off.output and snapshot(h1) == after
-    spec_path.write_text(stock_spec(h1, h2), encoding="utf-8")
+    spec_path.write_text(stock_spec(tree, h1, h2), encoding="utf-8")
     assert cli("rollback", "--home", h1, "--yes", env={"WSO2PATCH_SPEC": str(spec_path)}).exit_code == 0
     assert {k: v for k, v in snapshot(h1).items() if not k.startswith(".wso2patch/")} == \
         {k: v for k, v in before.items() if not k.startswith(".wso2patch/")}
 
 
-@pytest.mark.parametrize("tree", stock_params()[:1])
-def test_an_apply_makes_an_existing_dot_wso2patch_owner_only(cli: Cli, tree: Path,
+@pytest.mark.parametrize("tree", vault_trees(first=True))
+def test_an_apply_makes_an_existing_dot_wso2patch_owner_only(cli: Cli, tree: Tree,
                                                              homes: Callable[..., tuple[Path, ...]]) -> None:
     h1, h2, spec_path = homes(tree)
     (h1 / ".wso2patch").mkdir(mode=0o755)
     (h1 / ".wso2patch").chmod(0o755)  # as an older wso2patch left it
-    spec_path.write_text(spec_text(h1, h2, vault=False), encoding="utf-8")
+    spec_path.write_text(spec_text(tree, h1, h2, vault=False), encoding="utf-8")
     assert cli("apply", "--spec", spec_path, "--node", "1", "--yes").exit_code == 0
     assert stat.S_IMODE((h1 / ".wso2patch").stat().st_mode) == 0o700
 

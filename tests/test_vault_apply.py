@@ -360,3 +360,15 @@ def test_ei_6_5_on_encrypts_with_the_internal_keystore(tmp_path: Path) -> None:
     assert _keystore(home, prefer_internal=True)[0].path == home / "ks/internal.jks"
     with pytest.raises(ConfigError, match="does not exist"):
         _keystore(home, prefer_internal=False)
+
+
+@pytest.mark.parametrize("vault", [["x"], {"A": "plain-password"}, {"": "hmac-sha256-v1:" + "0" * 64},
+                                   {"A\n": "hmac-sha256-v1:" + "0" * 64}, {"A": "hmac-sha256-v1:" + "G" * 64}])
+def test_a_journal_whose_vault_field_is_not_aliases_and_tags_is_refused(vault: object) -> None:
+    from wso2patch.entries import parse as parse_journal
+    tx = {"id": "20260101T000000Z-1", "time": "t", "node": 1, "spec": None, "spec_sha256": None,
+          "state": "committed", "files": [], "patches": [], "vault": vault}
+    with pytest.raises(ValueError, match="vault is not a table of aliases and their tags"):
+        parse_journal(json.dumps({"transactions": [tx]}).encode(), lambda rel: True)
+    tx["vault"] = {"A.B": "hmac-sha256-v1:" + "0" * 64}
+    assert parse_journal(json.dumps({"transactions": [tx]}).encode(), lambda rel: True)[0].vault == tx["vault"]

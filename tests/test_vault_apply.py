@@ -372,3 +372,19 @@ def test_a_journal_whose_vault_field_is_not_aliases_and_tags_is_refused(vault: o
         parse_journal(json.dumps({"transactions": [tx]}).encode(), lambda rel: True)
     tx["vault"] = {"A.B": "hmac-sha256-v1:" + "0" * 64}
     assert parse_journal(json.dumps({"transactions": [tx]}).encode(), lambda rel: True)[0].vault == tx["vault"]
+
+
+@pytest.mark.parametrize("tree", vault_trees(first=True))
+def test_include_stock_never_encrypts_the_placeholder_password(tree: Tree, homes: Callable[..., tuple[Path, ...]]
+                                                               ) -> None:
+    """A stock secret whose file says 'password' (Carbon's placeholder) but whose cipher text is gone: its plain text
+    is unknown, so it is left as it is and said, never encrypted as the word 'password'."""
+    h1, h2, spec_path = homes(tree)
+    carbon = h1 / tree.rel("carbon.xml")
+    carbon.write_bytes(carbon.read_bytes().replace(b"<Password>wso2carbon</Password>", b"<Password>password</Password>",
+                                                   1))
+    spec_path.write_text(stock_spec(tree, h1, h2), encoding="utf-8")
+    plan = plan_node(load_spec(spec_path), 1, h1)
+    assert any("Carbon.Security.KeyStore.Password stays as it is" in w for w in plan.warnings)
+    texts = {f.rel: f for f in plan.files}[tree.rel(CIPHER_TEXT)]
+    assert parse(texts.new.decode("latin-1")).load()["Carbon.Security.KeyStore.Password"] == "[wso2carbon]"

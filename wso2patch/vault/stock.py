@@ -102,6 +102,10 @@ def plan_stock(home: Path, conf: str, ours: set[str], planned: Callable[[str], b
             out.retired.append(alias)
             continue
         in_vault = now == WRITTEN and el.get(f"{{{SVNS}}}secretAlias") == alias and alias in sealer.current
+        if now == WRITTEN and not in_vault:  # 'password' is Carbon's placeholder, never the secret itself
+            out.notes.append(f"{alias} stays as it is: its target reads 'password' but cipher-text.properties holds "
+                             "no cipher text for it, so its plain text is unknown")
+            continue
         if in_vault:
             out.secret.append({"secret.alias": alias, "secret.cipher": sealer.current[alias], "secret.target": value})
             if alias in sealer.tags:

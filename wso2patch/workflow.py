@@ -325,11 +325,12 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
-    owner_only(plan.home)
     if plan.vault_key is not None:  # the key the cipher texts were recognised with from now on
         store_key(plan.home, plan.vault_key)
-    return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
+    tx = txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
                       spec_sha=spec.sha256, patches=applied, profile=journal_profile(plan.product), vault=plan.vault)
+    owner_only(plan.home)  # once the commit went through: a refused apply changes nothing, not even a mode
+    return tx
 
 
 def journal_profile(product: Product) -> str | None:

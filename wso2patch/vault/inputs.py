@@ -155,14 +155,15 @@ def _keystore(home: Path, conf: str = CONF, prefer_internal: bool = False) \
 
 
 def owner_only(home: Path) -> None:
-    """.wso2patch/ readable by its owner alone: its backups hold the files as they were, passwords included."""
-    with StateDir(home).folder(create=True) as fd:  # never through a link planted in the home
-        assert fd is not None
-        with contextlib.suppress(PermissionError):
+    """.wso2patch/ readable by its owner alone: its backups hold the files as they were, passwords included. Best
+    effort, after a commit: a folder another user owns, or a link planted meanwhile, is left as it is."""
+    with contextlib.suppress(OSError, ConfigError), StateDir(home).folder() as fd:  # never through a link
+        if fd is not None:
             os.fchmod(fd, 0o700)
 
 
 def store_key(home: Path, key: bytes) -> None:
-    """Keep the key made for this apply."""
-    owner_only(home)
+    """Keep the key made for this apply (in .wso2patch/, made owner-only when this creates it)."""
+    with StateDir(home).folder(create=True) as fd:  # never through a link planted in the home
+        assert fd is not None
     cipher.store_key(key_path(home), key)

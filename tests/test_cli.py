@@ -252,9 +252,12 @@ def test_quiet_prints_nothing_but_the_outcome_is_in_the_exit_code(cli: Cli, clus
         (["status", "--spec", spec], 1), (["check", "--spec", spec], 1), (["db", "sql", "--spec", spec], 0),
         (["apply", "--spec", spec, "--node", 2, "--yes"], 0), (["history", "--home", h2], 0),
         (["compare", h1, h2], 1), (["recover", "--home", h2], 0), (["rollback", "--home", h2, "--yes"], 0)]
+    # the fixture, unlike the MB 3.2.0 pack, ships no mysql5.7.sql: db sql says so even when quiet
+    fallback = ("warning: WSO2 Message Broker 3.2.0 ships no dbscripts/mysql5.7.sql: the schemas come from "
+                "dbscripts/mysql.sql, loaded with sql_mode NO_ENGINE_SUBSTITUTION as the stock scripts need\n")
     for args, code in runs:
         r = cli(*args, "--quiet")
-        assert (r.exit_code, r.stdout, r.stderr) == (code, "", ""), args
+        assert (r.exit_code, r.stdout, r.stderr) == (code, "", fallback if args[0] == "db" else ""), args
     assert (tmp_path / "q.toml").is_file() and not (h2 / ".wso2patch/journal.json").read_text().count("committed")
     assert cli("apply", "--spec", spec, "--node", 2, "--yes", "-q").stdout == ""
     assert cli("diff", "--spec", spec, "--node", 2, "-q").exit_code == 0  # applied: nothing left to change

@@ -12,7 +12,8 @@ import pymysql
 import pytest
 
 from tests.conftest import DIST, FIXTURES, NO_STOCK, Cli, MariaDB, copy_tree, snapshot
-from wso2patch.dbplan import carbon_script
+from wso2patch.dbplan import scripts
+from wso2patch.detect import detect
 from wso2patch.sqlscript import load_script
 
 _unique = itertools.count(1)
@@ -98,7 +99,7 @@ def test_a_half_loaded_database_is_reported_and_resumed(cli: Cli, mariadb: Maria
     spec, prefix, _ = write_spec(tmp_path, mariadb, [home])
     assert cli("db", "init", "--spec", spec, "--yes").exit_code == 0
     full = table_counts(mariadb, prefix)
-    script = load_script(home, carbon_script(home, "mariadb"))
+    script = load_script(home, scripts(home, detect(home)).carbon)
     with admin(mariadb) as conn, conn.cursor() as cur:  # as if a load died after its first two statements
         cur.execute(f"DROP DATABASE `{prefix}REG`")
         cur.execute(f"CREATE DATABASE `{prefix}REG` CHARACTER SET latin1")

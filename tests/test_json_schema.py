@@ -100,12 +100,13 @@ def test_writing_commands_and_their_history_speak_typed_json(cli: Cli, cluster: 
     assert run(cli, "rollback", "--home", h2, "--yes")["status"] == "nothing"
 
 
-def test_check_without_a_spec_says_no_rules_ran(cli: Cli, cluster: Cluster, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_without_a_spec_runs_only_the_rules_of_one_node(cli: Cli, cluster: Cluster, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     _, h1, _ = cluster(FIXTURES / "mb-home")
     monkeypatch.chdir(tmp_path / "mb2")  # no wso2patch.toml here
     doc = run(cli, "check", "--home", h1, env={"WSO2PATCH_SPEC": ""})
-    assert doc["findings"] is None and doc["datasources"] is None
+    assert doc["datasources"] is None
+    assert {(f["rule"], f["level"], f["node"]) for f in doc["findings"]} == {("vault-aliases", "ok", 1)}  # no cluster
     assert [w.split(":")[0] for w in doc["warnings"]] == [str(h1)]  # no driver jar
 
 

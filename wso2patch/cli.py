@@ -397,9 +397,11 @@ def check(db: Annotated[bool, typer.Option("--db", help="connect to every RDBMS 
                                                            show_default=False)] = None,
           spec: SpecOpt = None, json_: JsonOpt = False, show_secrets: SecretsOpt = False,
           quiet: QuietOpt = False) -> None:
-    """Check the cluster as a whole (membership, WKA members, ports, domain, host names, thrift host, databases by
-    role, registry mounts, JNDI references, driver jar), and with --db every datasource against the live server.
-    Exit 1 on an error."""
+    """Check the cluster as a whole (one product and profile, membership, WKA members, ports, domain, host names,
+    thrift host, databases by role, registry mounts, JNDI references, driver jar, manager/worker roles) and each
+    node's secure vault (aliases, cipher texts, secret-conf.properties, secrets left in clear; a lone --home gets
+    these), each node read under its product's config root, and with --db every datasource against the live
+    server. Exit 1 on an error."""
     from wso2patch.commands.check import check as run
     from wso2patch.commands.check import wants_spec
 

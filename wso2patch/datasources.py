@@ -9,10 +9,11 @@ from pathlib import Path
 from wso2patch.dbserver import Endpoint, Server
 from wso2patch.errors import DatabaseError
 from wso2patch.plan import read_config
+from wso2patch.products import CLASSIC_CONF
 from wso2patch.secrets import mask_url as mask_url  # re-exported: check --db prints each URL through it
 from wso2patch.xmlio import Doc
 
-DATASOURCES = "repository/conf/datasources/master-datasources.xml"
+DATASOURCES = "datasources/master-datasources.xml"  # in the config root of the product's profile
 # host[:port], [v6][:port] (Connector/J 8) or address=(protocol=tcp)(host=v6)(port=N) (5.1 and 8, as apply writes v6)
 _MYSQL_URL = re.compile(r"^jdbc:mysql://(?:address=\(protocol=tcp\)\(host=(?P<h1>[^)]+)\)\(port=(?P<p1>\d+)\)"
                         r"|\[(?P<h2>[^\]]+)\](?::(?P<p2>\d+))?|(?P<h3>[^/:?\[]+)(?::(?P<p3>\d+))?)/(?P<db>[^?;]*)")
@@ -36,8 +37,10 @@ class Result:
     detail: str
 
 
-def read_datasources(home: Path) -> list[DataSource]:
-    doc = Doc(read_config(home / DATASOURCES), where=str(home / DATASOURCES))
+def read_datasources(home: Path, root: str = CLASSIC_CONF) -> list[DataSource]:
+    """The RDBMS datasources of the profile whose config root (relative to the home) is `root`."""
+    path = home / root / DATASOURCES
+    doc = Doc(read_config(path), where=str(path))
     out = []
     for ds in doc.xpath("/datasources-configuration/datasources/datasource[definition/@type='RDBMS']"):
         conf = ds.find("definition/configuration")

@@ -7,19 +7,24 @@ plan statement by statement against a real server (dbserver.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from wso2patch.errors import SpecError
+from wso2patch.products import Product
 from wso2patch.secrets import MASK
 from wso2patch.spec import Spec
 from wso2patch.sqlscript import Script, load_script
 
 Flavour = Literal["mysql5.7", "mysql8", "mariadb"]
 FLAVOURS: tuple[Flavour, ...] = ("mysql5.7", "mysql8", "mariadb")
+# Relative to the profile's own folder (the home, or wso2/<profile> in EI), where the kernel layout puts them
 CARBON_SCRIPT = "dbscripts/mysql.sql"
 CARBON_SCRIPT_57 = "dbscripts/mysql5.7.sql"
 MB_SCRIPT = "dbscripts/mb-store/mysql-mb.sql"
+# The profiles that keep their message store in MySQL, named as patches name them: an EI integrator, ESB or Carbon
+# cluster needs none, and API Manager's embedded broker store stays local (its broker.xml is no sign of MB)
+MB_STORE_TARGETS = ("mb", "ei:broker")
 # The stock scripts were written for lenient MySQL 5.x (e.g. TIMESTAMP ... DEFAULT 0, which
 # NO_ZERO_DATE in 5.7+ strict modes rejects), so schemas load in a lenient session.
 LOAD_SQL_MODE = "NO_ENGINE_SUBSTITUTION"
@@ -68,26 +73,47 @@ class Group:
         return list(dict.fromkeys(k for t in self.targets if account in t.accounts for k in t.kinds))
 
 
-def is_mb(home: Path) -> bool:
-    return (home / "repository/conf/broker.xml").is_file() or (home / MB_SCRIPT).is_file()
+@dataclass(frozen=True)
+class Scripts:
+    """Where one product profile's schema scripts are, relative to the home."""
+
+    carbon: str  # the Carbon schema: user store, registry, local registry
+    mb_store: str | None  # the message store's schema; None: the profile keeps no MB store in MySQL
+    fallback: str | None = None  # why the Carbon schema is not the 5.7 script, for a warning
 
 
-def carbon_script(home: Path, flavour: Flavour) -> str:
-    """mysql5.7.sql where the home ships it (every supported server is 5.7+), else mysql.sql."""
-    del flavour  # MySQL 5.7, 8 and MariaDB 10.2+ all take the 5.7 script
-    return CARBON_SCRIPT_57 if (home / CARBON_SCRIPT_57).is_file() else CARBON_SCRIPT
+def script_dir(product: Product) -> str:
+    """The profile's own folder, which holds dbscripts/ beside its config root: "" (the home) for repository/conf
+    and conf, "wso2/broker" for conf root wso2/broker/conf."""
+    parent = PurePosixPath(product.conf).parent
+    folder = parent.parent if parent.name == "repository" else parent
+    return "" if str(folder) == "." else f"{folder}/"
 
 
-def groups(spec: Spec, home: Path, flavour: Flavour) -> list[Group]:
-    """The databases the cluster needs, per server ([database] and each kind's own table), in a stable order."""
-    carbon = load_script(home, carbon_script(home, flavour))
-    scripts = {kind: carbon for kind in spec.db.kinds if kind != "mb_store"}
-    if is_mb(home):
-        scripts["mb_store"] = load_script(home, MB_SCRIPT)
+def scripts(home: Path, product: Product) -> Scripts:
+    """mysql5.7.sql where the profile ships it (every supported server is 5.7+; MySQL 8 and MariaDB 10.2+ take it
+    too), else mysql.sql, said in `fallback`; the MB store script only for the profiles that have that store."""
+    base = script_dir(product)
+    mb_store = f"{base}{MB_SCRIPT}" if product.target in MB_STORE_TARGETS else None
+    if (home / base / CARBON_SCRIPT_57).is_file():
+        return Scripts(f"{base}{CARBON_SCRIPT_57}", mb_store)
+    carbon = f"{base}{CARBON_SCRIPT}"
+    return Scripts(carbon, mb_store, f"{product.label} ships no {base}{CARBON_SCRIPT_57}: the schemas come from "
+                                     f"{carbon}, loaded with sql_mode {LOAD_SQL_MODE} as the stock scripts need")
+
+
+def groups(spec: Spec, home: Path, product: Product) -> list[Group]:
+    """The databases the cluster needs, per server ([database] and each kind's own table), in a stable order:
+    those of the product and profile `home` holds, with its own schema scripts."""
+    where = scripts(home, product)
+    carbon = load_script(home, where.carbon)
+    scripts_of = {kind: carbon for kind in spec.db.kinds if kind != "mb_store"}
+    if where.mb_store is not None:
+        scripts_of["mb_store"] = load_script(home, where.mb_store)
     servers: dict[tuple[str, int], tuple[str, int]] = {}
     by_db: dict[tuple[tuple[str, int], str], Target] = {}
-    for kind in (k for k in spec.db.kinds if k in scripts):  # every kind for every node ({id} may be in any name)
-        server, script = spec.db.server(kind), scripts[kind]
+    for kind in (k for k in spec.db.kinds if k in scripts_of):  # every kind for every node ({id} may be in any name)
+        server, script = spec.db.server(kind), scripts_of[kind]
         servers.setdefault(server.key, (server.host, server.port))
         account = Account(server.username, server.password)
         for n in spec.nodes:
@@ -103,10 +129,6 @@ def groups(spec: Spec, home: Path, flavour: Flavour) -> list[Group]:
                                 tuple(dict.fromkeys((*seen.accounts, account))))
     return [Group(host, port, tuple(t for (k, _), t in by_db.items() if k == key))
             for key, (host, port) in servers.items()]
-
-
-def targets(spec: Spec, home: Path, flavour: Flavour) -> list[Target]:
-    return [t for g in groups(spec, home, flavour) for t in g.targets]
 
 
 def quote(value: str) -> str:
@@ -136,8 +158,8 @@ def create_db_sql(database: str) -> str:
     return f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET latin1"
 
 
-def render_sql(spec: Spec, home: Path, flavour: Flavour, *, show_secrets: bool = False) -> str:
-    gs = groups(spec, home, flavour)
+def render_sql(spec: Spec, home: Path, product: Product, flavour: Flavour, *, show_secrets: bool = False) -> str:
+    gs = groups(spec, home, product)
     names = {"mysql5.7": "MySQL 5.7", "mysql8": "MySQL 8.0+", "mariadb": "MariaDB 10.2+"}
     lines = [
         f"-- wso2patch db sql for the cluster in {spec.path.name}, home {home}, server {names[flavour]}",

@@ -17,26 +17,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wso2patch.detect import detect
 from wso2patch.edits import text_value
 from wso2patch.ops import elements
 from wso2patch.plan import read_config
+from wso2patch.products import CLASSIC_CONF, Product
 from wso2patch.secrets import is_secret_name, mask_text
 from wso2patch.xmlio import Doc, Node
 
-FILES = {
-    "axis2": "repository/conf/axis2/axis2.xml",
-    "carbon": "repository/conf/carbon.xml",
-    "datasources": "repository/conf/datasources/master-datasources.xml",
-    "registry": "repository/conf/registry.xml",
-    "user-mgt": "repository/conf/user-mgt.xml",
-    "broker": "repository/conf/broker.xml",
+FILES = {  # relative to the config root of the node's product and profile (Product.conf)
+    "axis2": "axis2/axis2.xml",
+    "carbon": "carbon.xml",
+    "datasources": "datasources/master-datasources.xml",
+    "registry": "registry.xml",
+    "user-mgt": "user-mgt.xml",
+    "broker": "broker.xml",
 }
+# Where broker.xml holds a message store the nodes share. Other products may ship a broker.xml too (API Manager's
+# embedded broker must stay local): it is read only for these targets, never because the file is there.
+MB_STORE = frozenset({"mb", "ei:broker"})
 Value = str | list[str]
 
 
 @dataclass(frozen=True)
 class Where:
-    file: str  # relative to the home, as in FILES
+    file: str  # relative to the home: the config root, then a path of FILES
     element: str  # XPath without namespace prefixes: /axisconfig/clustering/parameter[@name='domain']
     line: int | None
 
@@ -44,14 +49,25 @@ class Where:
 @dataclass
 class Effective:
     home: Path
+    product: Product | None = None  # None: built by hand, read as a repository/conf product
     flat: dict[str, Value] = field(default_factory=dict)
     where: dict[str, Where] = field(default_factory=dict)  # flat key -> where it stands
     jndi: list[str] = field(default_factory=list)  # every active datasource's JNDI name, duplicates kept
     references: list[tuple[str, str]] = field(default_factory=list)  # (file, JNDI name) the product looks up
+    planned: Mapping[str, bytes] = field(default_factory=dict)  # the bytes a plan would write (check --planned)
 
     def get(self, key: str) -> str | None:
         value = self.flat.get(key)
         return value if isinstance(value, str) else None
+
+    def rel(self, label: str) -> str:
+        """Where a file of FILES stands, relative to the home."""
+        return f"{self.product.conf if self.product is not None else CLASSIC_CONF}/{FILES[label]}"
+
+    @property
+    def target(self) -> str | None:
+        """How patches name the node's product and profile ("esb", "ei:broker"); None when unknown."""
+        return self.product.target if self.product is not None else None
 
     def members(self) -> list[str]:
         value = self.flat.get("axis2.clustering.members")
@@ -158,10 +174,14 @@ def _axis2(w: _Walk) -> None:
     w.walk(w.doc.tree.getroot(), "axis2", "/axisconfig")
 
 
-def load(home: Path, planned: Mapping[str, bytes] | None = None) -> Effective:
-    """Read a home's config files (or the bytes a plan would write, where given)."""
-    eff = Effective(home)
-    for label, rel in FILES.items():
+def load(home: Path, planned: Mapping[str, bytes] | None = None, product: Product | None = None) -> Effective:
+    """Read the config files of a home's product and profile (None: detect it, main profile) under its config
+    root, or the bytes a plan would write where given (keyed by path relative to the home, as Plan.planned)."""
+    eff = Effective(home, detect(home) if product is None else product, planned=dict(planned or {}))
+    for label in FILES:
+        if label == "broker" and eff.target not in MB_STORE:
+            continue
+        rel = eff.rel(label)
         raw = (planned or {}).get(rel)
         if raw is None:
             if not (home / rel).is_file():
@@ -175,14 +195,14 @@ def load(home: Path, planned: Mapping[str, bytes] | None = None) -> Effective:
             _datasources(w)
         else:
             w.walk(doc.tree.getroot(), label, f"/{doc.tree.getroot().tag}")
-        eff.references += _references(label, doc)
+        eff.references += [(rel, jndi) for jndi in _references(label, doc)]
     return eff
 
 
-def _references(label: str, doc: Doc) -> list[tuple[str, str]]:
+def _references(label: str, doc: Doc) -> list[str]:
     paths = {"user-mgt": "/UserManager/Realm/Configuration/Property[@name='dataSource']",
              "registry": "/wso2registry/dbConfig/dataSource",
              "broker": "//property[@name='dataSource']"}
     if label not in paths:
         return []
-    return [(FILES[label], (n.text or "").strip()) for n in doc.xpath(paths[label])]
+    return [(n.text or "").strip() for n in doc.xpath(paths[label])]

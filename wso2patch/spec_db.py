@@ -75,7 +75,7 @@ class Database:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        """The databases the cluster uses on MySQL (the MB store only on MB: see dbplan)."""
+        """The databases the cluster uses on MySQL (the MB store only for MB and the EI broker profile: see dbplan)."""
         return tuple(k for k in KINDS if k in self.names and not (k == "local" and self.local_embedded))
 
     def server(self, kind: str) -> Server:

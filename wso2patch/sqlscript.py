@@ -104,15 +104,17 @@ def classify(sql: str, line: int) -> Statement:
 
 def load_script(home: Path, rel: str) -> Script:
     path = home / rel
+    head, sep, _ = rel.partition("dbscripts/")
+    folder = f"{head}{sep}" if sep else "dbscripts/"  # the EI broker profile's are in wso2/broker/dbscripts/
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")
     except FileNotFoundError:
         raise ConfigError("schema script is missing", where=path,
-                          hint="restore dbscripts/ from the product distribution") from None
+                          hint=f"restore {folder} from the product distribution") from None
     except OSError as e:
         raise ConfigError(f"cannot read the schema script: {e.strerror}", where=path) from None
     statements = tuple(classify(sql, line) for sql, line in split(text))
     if not any(s.kind == "table" for s in statements):
         raise ConfigError("schema script creates no table", where=path,
-                          hint="restore dbscripts/ from the product distribution")
+                          hint=f"restore {folder} from the product distribution")
     return Script(path=path, rel=rel, statements=statements)

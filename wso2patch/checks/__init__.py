@@ -16,6 +16,7 @@ from pathlib import Path
 
 from wso2patch import hosts
 from wso2patch.effective import Effective, Where, load
+from wso2patch.products import CLASSIC_CONF, Product
 from wso2patch.spec import Spec
 
 
@@ -85,6 +86,19 @@ def scheme(eff: Effective | None) -> str:
     return cls or (eff.get("axis2.clustering.parameter[membershipScheme]") or "").strip().lower()
 
 
+def jar_dirs(product: Product | None) -> tuple[str, str]:
+    """A node's dropins and lib folders, relative to its home: under repository/components, except on EI, whose
+    profiles all load jars from the home's own dropins/ and lib/ (None: a repository/conf product)."""
+    base = "repository/components/" if product is None or product.conf == CLASSIC_CONF else ""
+    return f"{base}dropins", f"{base}lib"
+
+
+def mysql_jars(home: Path, product: Product | None) -> list[Path]:
+    """MySQL Connector/J jars in the node's lib folder."""
+    lib = home / jar_dirs(product)[1]
+    return sorted(lib.glob("mysql-connector-*.jar")) if lib.is_dir() else []
+
+
 def _views(spec: Spec | None, configs: Mapping[int, Effective]) -> list[NodeView]:
     def view(node: int, eff: Effective | None, host: str, port: str, offset: str) -> NodeView:
         if eff is not None:
@@ -101,12 +115,25 @@ def _views(spec: Spec | None, configs: Mapping[int, Effective]) -> list[NodeView
 def check_cluster(spec: Spec | None, configs: Mapping[int, Effective]) -> list[Finding]:
     """Every rule, over the spec's nodes (configs: node id -> effective config of the nodes here), or without a
     spec over the configs given (numbered as the caller numbers them, e.g. the order of --home)."""
-    from wso2patch.checks import addresses, databases, membership
+    from wso2patch.checks import addresses, databases, membership, sameproduct, vault, workers
 
     ctx = Ctx(spec, _views(spec, configs))
+    sameproduct.run(ctx)
     membership.run(ctx)
     addresses.run(ctx)
     databases.run(ctx)
+    workers.run(ctx)
+    vault.run(ctx)
+    return ctx.out
+
+
+def check_home_alone(home: Path, product: Product | None = None) -> list[Finding]:
+    """`check --home A` without a spec: no cluster to judge, only the rules of one node (the secure vault)."""
+    from wso2patch.checks import vault
+
+    eff = Effective(home, product)  # the vault rules read the files themselves; no product: read as repository/conf
+    ctx = Ctx(None, [NodeView(1, "", "4000", "0", eff)])
+    vault.run(ctx)
     return ctx.out
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from wso2patch.checks import Ctx, NodeView
+from wso2patch.checks import Ctx, NodeView, jar_dirs, mysql_jars
 from wso2patch.checks.membership import majority
 from wso2patch.checks.roles import LABELS, MB_KEY, MOUNTS, USER_KEY, database, embedded, resolve, url
-from wso2patch.driver import DRIVER_DIR, driver_jars
-from wso2patch.effective import FILES, Where
+from wso2patch.effective import Where
 
 SHARED = ("user", "config", "governance", "mb_store")
 _MOUNT = re.compile(r"^registry\.mount\[(.+)\]\.instanceId$")
@@ -99,6 +98,7 @@ def _mounts(ctx: Ctx) -> None:
             f"registry.mount[{path}].instanceId") is not None else None) for n in ctx.here if n.eff is not None}
         want = majority({i: t if t is not None else ABSENT for i, t in target.items()})
         for n in ctx.here:
+            assert n.eff is not None
             if target[n.id] is not None:
                 bad |= _chain(ctx, n, path)
             if (target[n.id] if target[n.id] is not None else ABSENT) == want:
@@ -110,7 +110,7 @@ def _mounts(ctx: Ctx) -> None:
             mine = f"mounts {path} at {target[n.id]}" if target[n.id] is not None else f"does not mount {path}"
             ctx.add("error", "registry-mounts", n, f"{mine}, while {theirs}", f"registry.mount[{path}].targetPath",
                     None if target[n.id] is not None else
-                    Where(FILES["registry"], f"/wso2registry/mount[@path='{path}']", None))
+                    Where(n.eff.rel("registry"), f"/wso2registry/mount[@path='{path}']", None))
     if paths and not bad:
         first = next(n.eff for n in ctx.here if n.eff is not None)
         ctx.add("ok", "registry-mounts", None, "every node mounts " + ", ".join(
@@ -151,8 +151,8 @@ def _driver(ctx: Ctx, n: NodeView) -> None:
     assert n.eff is not None
     mysql = any(k.endswith("].url") and k.startswith("datasources[") and isinstance(v, str) and
                 v.lower().startswith(("jdbc:mysql:", "jdbc:mariadb:")) for k, v in n.eff.flat.items())
-    jars = driver_jars(n.eff.home)
+    jars = mysql_jars(n.eff.home, n.eff.product)
     if jars or not mysql:
         ctx.add("ok", "driver", n, jars[0].name if jars else "no MySQL datasource")
     else:
-        ctx.add("warning", "driver", n, f"no mysql-connector-*.jar in {DRIVER_DIR}")
+        ctx.add("warning", "driver", n, f"no mysql-connector-*.jar in {jar_dirs(n.eff.product)[1]}")

@@ -9,12 +9,11 @@ from collections import Counter
 from pathlib import Path
 
 from wso2patch import hosts
-from wso2patch.checks import Ctx, NodeView, scheme
+from wso2patch.checks import Ctx, NodeView, jar_dirs, scheme
 
 P = "axis2.clustering.parameter"
 KUBERNETES = "org.wso2.carbon.membership.scheme.kubernetes.KubernetesMembershipScheme"
 DEFAULT_DOMAIN = "wso2.carbon.domain"  # what HazelcastClusteringAgent uses when axis2.xml names none
-JAR_DIRS = ("repository/components/dropins", "repository/components/lib")
 
 
 def run(ctx: Ctx) -> None:
@@ -61,9 +60,9 @@ def _clustering(ctx: Ctx, n: NodeView) -> None:
         ctx.add("ok", "clustering", n, f"clustering enabled, membership scheme {mine}", f"{P}[membershipScheme]")
 
 
-def _holder(home: Path, entry: str) -> Path | None:
+def _holder(home: Path, folders: tuple[str, str], entry: str) -> Path | None:
     """The jar in dropins or lib that holds the class file or package `entry`."""
-    for folder in JAR_DIRS:
+    for folder in folders:
         for jar in sorted((home / folder).glob("*.jar")) if (home / folder).is_dir() else []:
             try:
                 with zipfile.ZipFile(jar) as z:
@@ -85,18 +84,19 @@ def _jar(ctx: Ctx, n: NodeView) -> None:
                                            "jar to add", f"{P}[membershipScheme]")
     if not cls or cls.startswith("org.wso2.carbon.core."):
         return
-    jar = _holder(n.eff.home, cls.replace(".", "/") + ".class")
+    folders = jar_dirs(n.eff.product)
+    jar = _holder(n.eff.home, folders, cls.replace(".", "/") + ".class")
     if jar is None:
         what = "kubernetes-membership-scheme-<version>.jar" if cls == KUBERNETES else "the jar that holds it"
-        ctx.add("warning", "membership-jar", n, f"{cls} is in no jar of {' or '.join(JAR_DIRS)}: clustering cannot "
-                                                f"start; put {what} into {JAR_DIRS[0]}", key)
+        ctx.add("warning", "membership-jar", n, f"{cls} is in no jar of {' or '.join(folders)}: clustering cannot "
+                                                f"start; put {what} into {folders[0]}", key)
         return
     ctx.add("ok", "membership-jar", n, f"{cls} is in {jar.relative_to(n.eff.home)}", key)
     if cls == KUBERNETES and (n.eff.get(f"{P}[USE_DNS]") or "true").lower() != "false" and \
-            _holder(n.eff.home, "org/xbill/DNS/") is None:
+            _holder(n.eff.home, folders, "org/xbill/DNS/") is None:
         ctx.add("warning", "membership-jar", n, "USE_DNS is on (the scheme's default), so pods are found through "
-                                                f"dnsjava, which is in no jar of {' or '.join(JAR_DIRS)}: put "
-                                                f"dnsjava-<version>.jar into {JAR_DIRS[1]}", f"{P}[USE_DNS]")
+                                                f"dnsjava, which is in no jar of {' or '.join(folders)}: put "
+                                                f"dnsjava-<version>.jar into {folders[1]}", f"{P}[USE_DNS]")
 
 
 def _unique(ctx: Ctx) -> None:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from wso2patch.cluster import Finding, check_cluster, check_homes
+from wso2patch.checks import jar_dirs, mysql_jars
+from wso2patch.cluster import Finding, check_cluster, check_home_alone
 from wso2patch.commands import Block, Result, Table
-from wso2patch.driver import DRIVER_DIR, driver_jars
-from wso2patch.effective import load
+from wso2patch.detect import detect_supported
+from wso2patch.effective import Effective, load
 from wso2patch.errors import ExitCode, UsageError
-from wso2patch.plan import check_home
 from wso2patch.spec import Spec, find_spec
 from wso2patch.workflow import diff_targets, plan_node, require_finished
 
@@ -40,7 +40,7 @@ class CheckResult(Result):
     command: ClassVar[str] = "check"
     status: Literal["ok", "failed"]
     planned: bool  # the rules ran on the files as apply would write them
-    findings: list[Finding] | None  # None: no spec and a lone home, so no cluster rules
+    findings: list[Finding] | None  # a lone home without a spec: its own rules only (the secure vault)
     datasources: list[NodeDatasources] | None  # None: --db not asked
 
     def human(self) -> list[Block]:
@@ -68,7 +68,8 @@ def wants_spec(spec: Path | None, home: Path | None) -> bool:
 def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[Path] | None = None,
           planned: bool = False, db: bool = False) -> CheckResult:
     """With a spec: its nodes (or one). Without one: the homes given, numbered in order; several form a cluster
-    that is checked from their files alone, a lone one gets the driver and --db checks only."""
+    that is checked from their files alone, a lone one gets its own rules (the secure vault), the driver and --db
+    checks."""
     given = [home] if isinstance(home, Path) else list(home or [])
     if spec is not None and len(given) > 1:
         raise UsageError("several --home are for a cluster without a spec; with a spec, give --node",
@@ -79,31 +80,39 @@ def check(spec: Spec | None, *, node: int | None = None, home: Path | Sequence[P
         homes = [(node, given[0])]
     else:
         homes = [(n, h) for n, h in diff_targets(spec, None, None) if node is None or n == node]
-    configs = {}
+    configs: dict[int, Effective] = {}
     warnings = []
-    for node_id, node_home in homes:
-        check_home(node_home)
+    confs: list[str] = []  # each home's config root, for the profile its node runs (a lone home: the main one)
+    for i, (node_id, node_home) in enumerate(homes, 1):
+        # the node's product and profile (the spec's; without a spec the main one) says where its config root is
+        # and which files and rules apply; a product apply refuses is refused here too
+        product = detect_supported(node_home, spec.node(node_id).profile if spec is not None and node_id is not None
+                                   else None)
+        confs.append(product.conf)
         require_finished(node_home)
         if spec is not None and node_id is not None:
             written = plan_node(spec, node_id, node_home).planned if planned else None
-            configs[node_id] = load(node_home, written)
-        elif len(homes) == 1 and not driver_jars(node_home):  # several: the cluster's driver rule says it
-            warnings.append(f"{node_home}: no mysql-connector-*.jar in {DRIVER_DIR}: the node cannot load "
+            configs[node_id] = load(node_home, written, product)
+        elif spec is None and len(homes) > 1:
+            configs[i] = load(node_home, None, product)
+        elif len(homes) == 1 and not mysql_jars(node_home, product):
+            # several: the cluster's driver rule says it
+            warnings.append(f"{node_home}: no mysql-connector-*.jar in {jar_dirs(product)[1]}: the node cannot load "
                             "com.mysql.jdbc.Driver; add it with 'wso2patch apply --jdbc-driver PATH.jar'")
-    findings = check_cluster(spec, configs) if spec is not None else \
-        check_homes([h for _, h in homes]) if len(homes) > 1 else None
-    datasources = [_datasources(node_id, node_home) for node_id, node_home in homes] if db else None
+    findings = check_cluster(spec, configs) if spec is not None or len(homes) > 1 else \
+        check_home_alone(homes[0][1], product)
+    datasources = [_datasources(n, h, conf) for (n, h), conf in zip(homes, confs, strict=True)] if db else None
     failed = any(f.level == "error" for f in findings or []) or \
         any(r.ok is False for n in datasources or [] for r in n.results)
     return CheckResult(status="failed" if failed else "ok", exit_code=ExitCode.PENDING if failed else ExitCode.OK,
                        warnings=warnings, planned=planned, findings=findings, datasources=datasources)
 
 
-def _datasources(node: int | None, home: Path) -> NodeDatasources:
+def _datasources(node: int | None, home: Path, conf: str) -> NodeDatasources:
     from wso2patch.datasources import check as check_datasource  # PyMySQL: only when checking
     from wso2patch.datasources import mask_url, read_datasources
 
-    results = [check_datasource(ds) for ds in read_datasources(home)]
+    results = [check_datasource(ds) for ds in read_datasources(home, conf)]
     return NodeDatasources(node, home, [DatasourceCheck(r.datasource.name, r.datasource.jndi,
                                                         mask_url(r.datasource.url), r.ok, r.detail)
                                         for r in results])

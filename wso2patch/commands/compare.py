@@ -9,9 +9,9 @@ from typing import ClassVar, Literal
 from wso2patch.commands import Block, Result, Table
 from wso2patch.compare import Difference
 from wso2patch.compare import compare as compare_homes  # deepdiff loads inside, only when comparing
+from wso2patch.detect import detect_supported
 from wso2patch.effective import load
 from wso2patch.errors import ExitCode
-from wso2patch.plan import check_home
 from wso2patch.workflow import require_finished
 
 
@@ -36,10 +36,12 @@ class CompareResult(Result):
 
 
 def compare(home_a: Path, home_b: Path) -> CompareResult:
+    loaded = []
     for h in (home_a, home_b):
-        check_home(h)
+        product = detect_supported(h)  # its main profile: where its config is, and which files it has
         require_finished(h)
-    diffs = compare_homes(load(home_a), load(home_b))
+        loaded.append((h, product))
+    diffs = compare_homes(*(load(h, product=p) for h, p in loaded))
     drift = any(not d.expected for d in diffs)
     return CompareResult(status="drift" if drift else "consistent",
                          exit_code=ExitCode.PENDING if drift else ExitCode.OK, home_a=home_a, home_b=home_b,

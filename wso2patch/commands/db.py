@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from wso2patch.commands import Block, Line, Raw, Result, Ui
-from wso2patch.dbplan import Flavour, groups, render_sql
+from wso2patch.dbplan import Flavour, groups, render_sql, scripts
+from wso2patch.detect import detect_supported
 from wso2patch.errors import DatabaseError
-from wso2patch.plan import check_home
+from wso2patch.products import Product
 from wso2patch.spec import Spec
 from wso2patch.workflow import first_home
 
@@ -21,7 +22,7 @@ class SqlResult(Result):
     command: ClassVar[str] = "db sql"
     status: Literal["ok"] = "ok"
     flavour: Flavour
-    home: Path  # whose dbscripts/ the schemas come from
+    home: Path  # whose dbscripts/ (EI broker: wso2/broker/dbscripts/) the schemas come from
     sql: str
 
     def human(self) -> list[Block]:
@@ -60,10 +61,19 @@ class DbInitResult(Result):
         return out
 
 
-def sql(spec: Spec, *, home: Path | None = None, flavour: Flavour = "mysql8", show_secrets: bool = False) -> SqlResult:
+def product_home(spec: Spec, home: Path | None) -> tuple[Path, Product, list[str]]:
+    """The home whose schema scripts the cluster's databases get (--home, else the first node's here), the product
+    and profile it holds for the spec's nodes (one spec, one profile), and a warning where a script is missing."""
     target = first_home(spec, home)
-    check_home(target)
-    return SqlResult(flavour=flavour, home=target, sql=render_sql(spec, target, flavour, show_secrets=show_secrets))
+    product = detect_supported(target, spec.nodes[0].profile if spec.nodes else None)
+    fallback = scripts(target, product).fallback
+    return target, product, [fallback] if fallback else []
+
+
+def sql(spec: Spec, *, home: Path | None = None, flavour: Flavour = "mysql8", show_secrets: bool = False) -> SqlResult:
+    target, product, warnings = product_home(spec, home)
+    return SqlResult(flavour=flavour, home=target, warnings=warnings,
+                     sql=render_sql(spec, target, product, flavour, show_secrets=show_secrets))
 
 
 def provision(spec: Spec, ui: Ui, *, home: Path | None = None, admin_user: str = "root",
@@ -72,15 +82,14 @@ def provision(spec: Spec, ui: Ui, *, home: Path | None = None, admin_user: str =
     with the same admin account on each; every server is inspected before any is changed; never drops anything."""
     from wso2patch import dbinit  # PyMySQL loads only for the commands that talk to a server
 
-    target = first_home(spec, home)
-    check_home(target)
+    target, product, warnings = product_home(spec, home)
     password = "" if admin_password_env is None else os.environ.get(admin_password_env)
     if password is None:
         raise DatabaseError(f"--admin-password-env names ${admin_password_env}, which is not set",
                             hint=f"export {admin_password_env}=... and rerun")
     with ExitStack() as stack:  # one admin connection per database server
-        jobs = dbinit.connect(stack, groups(spec, target, "mysql8"), admin_user, password)
-        result = DbInitResult(status="already", servers=[
+        jobs = dbinit.connect(stack, groups(spec, target, product), admin_user, password)
+        result = DbInitResult(status="already", warnings=warnings, servers=[
             ServerInit(j.group.where, j.plan.version, j.plan.flavour, j.plan.actions(), j.plan.ready) for j in jobs])
         if not any(s.actions for s in result.servers):
             return result

@@ -200,7 +200,8 @@ def test_every_shipped_patch_matches_once_on_every_ei_and_esb_root(tree: str, pr
     assert product.conf == conf
     checked = 0
     for patch in applicable(load_patches(), product):
-        if not patch.file.endswith(".xml"):
+        # the vault's patches work on the datasources the others add (each tree's vault apply: test_vault_apply)
+        if not patch.file.endswith(".xml") or patch.name.startswith("vault-"):
             continue
         path = DIST / tree / patch.rel(product.conf)
         doc = Doc(path.read_bytes(), where=str(path))

@@ -25,7 +25,7 @@ def test_full_specs_produce_exactly_the_known_names(tmp_path: Path) -> None:
               '[cluster.kubernetes]\nnamespace = "ns"\nservices = ["mb"]\nmaster = "https://k8s"\n'
               'skip_ssl_verification = true\nuse_dns = false\n')
     aws = ('[cluster.aws]\naccess_key = "AKIAIOSFODNN7EXAMPLE"\nsecret_key = "s"\nsecurity_group = "g"\n'
-           'region = "us-east-1"\ntag_key = "k"\ntag_value = "v"\n')
+           'region = "us-east-1"\ntag_key = "k"\ntag_value = "v"\n[vault]\nenabled = true\ninclude_stock = true\n')
     seen: set[str] = set()
     for scheme, extra in (("kubernetes", "".join(extras)), ("aws", aws)):
         path = tmp_path / f"{scheme}.toml"
@@ -37,7 +37,7 @@ def test_full_specs_produce_exactly_the_known_names(tmp_path: Path) -> None:
             assert set(spec.values(node.id)) <= variables.KNOWN
             seen |= set(spec.values(node.id))
             assert all(set(row) == variables.PEER for row in spec.peer_values(node.id))
-    assert seen == variables.KNOWN - variables.PRODUCT  # the product's values come from the home, at plan time
+    assert seen == variables.KNOWN - variables.PRODUCT - variables.VAULT_WORKFLOW  # from the home, at plan time
 
 
 def test_a_minimal_spec_leaves_out_only_the_optional_names(tmp_path: Path) -> None:

@@ -115,12 +115,17 @@ def attr_edit(doc: Doc, el: Node, name: str, value: str, prefer: Mapping[str, st
     if raw is not None:
         start, end, quote = s.attrs[raw]
         return Edit(start, end, escape_attr(value, quote))
-    pos = max((end + 1 for _, end, _ in s.attrs.values()), default=s.start + 1 + len(s.raw_name))
     qname, decl = qualify(name, doc.in_scope(el), prefer or {})
-    written = f'{qname}="{escape_attr(value)}"'
+    return insert_attr(doc, el, f'{decl.lstrip()}{" " if decl else ""}{qname}="{escape_attr(value)}"')
+
+
+def insert_attr(doc: Doc, el: Node, written: str) -> Edit:
+    """Add `written` (name="value", or several) to el's start tag, after its attributes, in their layout."""
+    s = doc.span(el)
+    pos = max((end + 1 for _, end, _ in s.attrs.values()), default=s.start + 1 + len(s.raw_name))
     if (line := _own_line_before_last(doc, el)) is not None:  # attributes one per line: so is the new one
-        return Edit(line[0], line[0], f"{line[1]}{decl.lstrip()}{' ' if decl else ''}{written}{doc.eol}")
-    return Edit(pos, pos, f"{decl} {written}")
+        return Edit(line[0], line[0], f"{line[1]}{written}{doc.eol}")
+    return Edit(pos, pos, f" {written}")
 
 
 def _own_line_before_last(doc: Doc, el: Node) -> tuple[int, str] | None:

@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from wso2patch.errors import ConfigError, SpecError, WriteError
 
-KEY_FILE = "vault-key"
+KEY_FILE = "vault-key"  # vault.inputs.KEY_FILE names it too, without importing cryptography
 KEY_BYTES = 32
 TAG_PREFIX = "hmac-sha256-v1:"
 _DOMAIN = b"wso2patch-vault-v1"

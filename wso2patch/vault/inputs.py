@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets as random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -23,10 +23,13 @@ from wso2patch.errors import ConfigError
 from wso2patch.plan import read_config
 from wso2patch.properties import parse
 from wso2patch.statedir import STATE_DIR, StateDir
-from wso2patch.vault import cipher, keystore
 from wso2patch.vault.secrets import Secret, active, all_aliases
 
+if TYPE_CHECKING:  # cryptography costs a plain diff ~30 ms: loaded only once the vault is on
+    from wso2patch.vault import cipher, keystore
+
 CONF = "repository/conf"
+KEY_FILE = "vault-key"  # in .wso2patch/ (as vault.cipher.KEY_FILE, without importing cryptography)
 CIPHER_TEXT = "security/cipher-text.properties"
 WRITTEN = "password"  # what Carbon's secure vault expects in place of an encrypted secret
 
@@ -59,7 +62,7 @@ def current_tags(history: Sequence[Transaction]) -> dict[str, str] | None:
 
 
 def key_path(home: Path) -> Path:
-    return home / STATE_DIR / cipher.KEY_FILE
+    return home / STATE_DIR / KEY_FILE
 
 
 def carbon_home(conf: str) -> tuple[str, str]:
@@ -83,13 +86,15 @@ def prepare(home: Path, values: Mapping[str, str], rows: Mapping[str, Sequence[M
         if tags:
             out_rows["vault.retired"] = [{"secret.alias": a} for a in sorted(tags)]
         return VaultInputs(dict(values), out_rows, {} if tags is not None else None)
+    from wso2patch.vault import cipher
+
     base, seen_as = carbon_home(conf)
     found = active(home, values, conf, seen_as)
     ref, public_key = _keystore(home, conf, prefer_internal)
     key = cipher.read_key(key_path(home))
     new_key = None
     if key is None:
-        key = new_key = random.token_bytes(cipher.KEY_BYTES)
+        key = new_key = os.urandom(cipher.KEY_BYTES)  # what secrets.token_bytes returns
     sealer = Sealer(key, public_key, _current(home / conf / CIPHER_TEXT), tags or {})
     passwords = {s.alias: values[s.password] for s in found}
     texts, new_tags = cipher.seal(passwords, sealer.current, sealer.tags, key, public_key)
@@ -127,6 +132,8 @@ def _keystore(home: Path, conf: str = CONF, prefer_internal: bool = False) \
         -> tuple[keystore.KeystoreRef, cipher.RSAPublicKey]:
     """The keystore carbon.xml names (/Server/Security/KeyStore, or InternalKeyStore where the product's cipher
     tool prefers it and carbon.xml has one), and the public key of its alias."""
+    from wso2patch.vault import keystore
+
     path = home / conf / "carbon.xml"
     try:
         tree = etree.fromstring(read_config(path), etree.XMLParser(resolve_entities=False, no_network=True))
@@ -166,4 +173,6 @@ def store_key(home: Path, key: bytes) -> None:
     """Keep the key made for this apply (in .wso2patch/, made owner-only when this creates it)."""
     with StateDir(home).folder(create=True) as fd:  # never through a link planted in the home
         assert fd is not None
+    from wso2patch.vault import cipher
+
     cipher.store_key(key_path(home), key)

@@ -26,7 +26,6 @@ from wso2patch.ops import DeclareNs, Op, SetAttr, SetText
 from wso2patch.patchset import Step
 from wso2patch.plan import read_config
 from wso2patch.properties import parse
-from wso2patch.vault import cipher
 from wso2patch.vault.inputs import WRITTEN, Sealer, carbon_home
 
 PATCH = "vault-stock"
@@ -114,6 +113,8 @@ def plan_stock(home: Path, conf: str, ours: set[str], planned: Callable[[str], b
             passwords[alias] = now
             out.secret.append({"secret.alias": alias, "secret.cipher": "", "secret.target": value})
         out.steps.setdefault(rel, []).extend(_steps(tree, element, attr.group(1) if attr else None, alias))
+    from wso2patch.vault import cipher  # cryptography: only once the vault is on
+
     texts, tags = cipher.seal(passwords, sealer.current, sealer.tags, sealer.key, sealer.public_key)
     for row in out.secret:
         if row["secret.alias"] in texts:

@@ -225,14 +225,18 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
 
 
 @app.command()
-def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
+def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False,
+            home: Annotated[Path | None, typer.Option("--home", help="list only the patches for the product (and the "
+                                                      "spec's profile) this home holds", show_default=False)] = None,
+            node: Annotated[int | None, typer.Option("--node", help="the patches for this node's home and profile",
+                                                     show_default=False)] = None) -> None:
     """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
     from wso2patch.commands.patches import patches as run
     from wso2patch.spec import find_spec
 
     report = _report("patches", json_, quiet=quiet)
     found = spec is not None or find_spec(None).is_file()  # a spec given or found: its site patches too
-    _call(report, lambda: run(_load(report, spec) if found else None))
+    _call(report, lambda: run(_load(report, spec) if found else None, home=home, node=node))
 
 
 @app.command()

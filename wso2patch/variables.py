@@ -28,13 +28,17 @@ KUBERNETES = frozenset(f"cluster.kubernetes.{k}" for k in ("namespace", "service
 AWS = frozenset(f"cluster.aws.{k}" for k in ("access_key", "secret_key", "security_group", "region", "tag_key",
                                              "tag_value"))
 ROLE = frozenset({"node.role", "node.sub_domain"})  # [[node]] role: manager (subDomain mgt) or worker
+# [cluster] hostname: the load balancer's name (IPv6 bracketed) and its base URLs scheme://name:port (the proxy port
+# when [cluster.proxy_ports] sets one, else 80 / 443)
+LOAD_BALANCER = frozenset({"cluster.hostname", "cluster.url.http", "cluster.url.https"})
 GOVERNANCE = frozenset(pattern.format(kind=kind) for pattern in PATTERNS for kind in OPTIONAL_DB_KINDS)
 # Present only when the spec sets them: an op using one must be guarded by `when` naming it (or, for a
 # family below, any name of its family).
 OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options", "cluster.proxy_ports.http",
-                                      "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE | ROLE
+                                      "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE | ROLE \
+    | LOAD_BALANCER
 # Names that are set together: one of them in `when` guards all of them.
-FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE)
+FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE, LOAD_BALANCER)
 # The detected product of the node's home, added when a node is planned (never by the spec): always present then.
 PRODUCT: frozenset[str] = frozenset({"product.key", "product.profile", "product.version"})
 # One row per peer, only inside an op with `for_each = "peer"` (merged over the node's values).

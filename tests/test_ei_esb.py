@@ -5,6 +5,7 @@ touched file (XML and .properties), apply, a re-apply that is a no-op, check, an
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from wso2patch.spec import load_spec
 from wso2patch.workflow import plan_node
 
 LB = "ei.example.com"
+# check reads conf/ and wso2/broker/conf/ once the product-aware check rules (branch roles11) are in; before that it
+# judges only repository/conf homes (ESB), and these tests check EI homes with it as soon as it is there
+PRODUCT_CHECK = importlib.util.find_spec("wso2patch.checks.workers") is not None
 SHUTDOWNHOOK = {"hazelcast.shutdownhook.enabled": "false"}
 
 
@@ -133,6 +137,10 @@ def test_each_node_gets_its_contract_with_zero_noise(tmp_path: Path, tree: Tree,
 
 
 # --- the life cycle through the command line ------------------------------------------------------------------------
+def errors(result: Any) -> list[dict[str, str]]:
+    return [f for f in json.loads(result.stdout)["findings"] if f["level"] == "error"]
+
+
 @pytest.mark.parametrize("roles", [False, True], ids=["two-nodes", "manager-two-workers"])
 @pytest.mark.parametrize("tree", TREES)
 def test_applies_once_checks_and_rolls_back_byte_for_byte(cli: Cli, tmp_path: Path, tree: Tree, roles: bool) -> None:
@@ -140,8 +148,9 @@ def test_applies_once_checks_and_rolls_back_byte_for_byte(cli: Cli, tmp_path: Pa
         pytest.skip("roles are for ESB and the EI integrator")
     spec, homes = make(tmp_path, tree, roles)
     before = [snapshot(h) for h in homes]
+    judged = PRODUCT_CHECK or tree.conf == "repository/conf"
     planned = cli("check", "--planned", "--spec", spec, "--json")
-    assert planned.exit_code == 0, [f for f in json.loads(planned.stdout)["findings"] if f["level"] == "error"]
+    assert planned.exit_code == 0 or not judged, errors(planned)
     r = cli("apply", "--all", "--spec", spec, "--yes")
     assert r.exit_code == 0, r.output
     after = [snapshot(h) for h in homes]
@@ -155,7 +164,7 @@ def test_applies_once_checks_and_rolls_back_byte_for_byte(cli: Cli, tmp_path: Pa
     assert [snapshot(h) for h in homes] == after
     assert cli("diff", "--spec", spec).exit_code == 0
     written = cli("check", "--spec", spec, "--json")
-    assert written.exit_code == 0, [f for f in json.loads(written.stdout)["findings"] if f["level"] == "error"]
+    assert written.exit_code == 0 or not judged, errors(written)
     status = cli("status", "--spec", spec, "--json")
     assert status.exit_code == 0, status.output
     for home, stock in zip(homes, before, strict=True):

@@ -1,10 +1,10 @@
 """Load the patch set (patches/*.toml, plus the site's own files) and render it with one node's values.
 
-The engine knows nothing about WSO2 beyond what these files say: each names one file (XML or Java
-.properties), an optional list of files that must exist for it to apply (MB-only patches), and a
-list of operations. `{dotted.name}` in `value`, `element` and a property `key` is replaced by the
-node's values (XML-escaped inside elements); `{{` and `}}` stand for literal braces. Every file is
-checked once, at load (patchcheck); rendering a loaded patch only fills in values.
+The engine knows nothing about WSO2 beyond what these files say: each names the products (and profiles, and
+optionally a version range) it is for, one file (XML or Java .properties) relative to the product's config root,
+an optional list of files that must exist for it to apply, and a list of operations. `{dotted.name}` in `value`,
+`element` and a property `key` is replaced by the node's values (XML-escaped inside elements); `{{` and `}}` stand
+for literal braces. Every file is checked once, at load (patchcheck); rendering a loaded patch only fills in values.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which WSO2 products and profiles wso2patch knows, as data, and how patches name them.
 
 A product is recognised by the ServerKey in its carbon.xml (read by wso2patch.detect). Versions
-are WSO2's release numbers; ranges use wso2patch.versions (">=2.5,<3.3"). A patch later names its
+are WSO2's release numbers; ranges use wso2patch.versions (">=2.5,<3.3"). A patch names its
 targets as `products = ["mb", "ei:broker"]` (a bare key is the product's main profile) and an
 optional `versions` range, checked by `applies`.
 """

@@ -59,7 +59,7 @@ def test_read_only_commands_speak_typed_json(cli: Cli, cluster: Cluster, tmp_pat
     init = run(cli, "init", tmp_path / "new.toml")
     assert (init["status"], init["spec"]) == ("written", str(tmp_path / "new.toml"))
     listed = run(cli, "patches")["patches"]
-    assert len(listed) == 19 and all(isinstance(p["operations"], int) and isinstance(p["requires"], list)
+    assert len(listed) == 22 and all(isinstance(p["operations"], int) and isinstance(p["requires"], list)
                                      for p in listed)
     status = run(cli, "status", "--spec", spec, code=1)
     assert [n["node"] for n in status["nodes"]] == [1, 2] and status["patches"][0] == "clustering"

@@ -28,10 +28,14 @@ def write(tmp_path: Path, body: str) -> Path:
 def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
     patches = load_patches()
     assert [p.name for p in patches] == ["clustering", "wka-members", "kubernetes-membership", "aws-membership",
-                                         "hazelcast-properties", "host-names", "port-offset", "proxy-ports",
+                                         "hazelcast-shutdownhook", "hazelcast-properties", "worker-manager",
+                                         "host-names", "port-offset", "proxy-ports", "wsdl-epr-prefix",
                                          "carbon-db-off", "datasources", "mb-store", "registry-mounts", "user-store",
                                          "thrift-host", "vault-datasources", "vault-aws", "vault-cipher-text",
                                          "vault-cipher-tool", "vault-secret-conf"]
+    # ESB and the EI integrator only; hazelcast-shutdownhook before hazelcast-properties: a spec's own value wins
+    assert {p.name for p in patches if p.products == ("ei", "esb")} == {"hazelcast-shutdownhook", "worker-manager",
+                                                                        "wsdl-epr-prefix"}
     assert all(p.description and "\n" not in p.description for p in patches)
     assert {p.name for p in patches if p.products == ("mb", "ei:broker")} == {"mb-store", "thrift-host"}
     assert all(p.products for p in patches) and not any(p.requires for p in patches)

@@ -103,6 +103,8 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     assert fresh_states.pop("kubernetes-membership") == fresh_states.pop("aws-membership") == "applied"
     assert fresh_states.pop("proxy-ports") == "not applicable"  # and without [vault], the vault patches
     assert {fresh_states.pop(n) for n in list(fresh_states) if n.startswith("vault-")} == {"not applicable"}
+    for name in ("hazelcast-shutdownhook", "worker-manager", "wsdl-epr-prefix"):  # ESB and the EI integrator only
+        assert fresh_states.pop(name) == "not applicable"
     assert set(fresh_states.values()) == {"pending"}
     assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
     assert cli("status", "--spec", spec, "--home", h2).exit_code == 0  # the node comes from the journal

@@ -123,7 +123,7 @@ def test_patches_lists_where_each_comes_from(tmp_path: Path, cli: Cli, monkeypat
     monkeypatch.chdir(tmp_path)
     listed = cli("patches", "--spec", path)
     lines = listed.stdout.splitlines()
-    assert listed.exit_code == 0 and len(lines) == 20
+    assert listed.exit_code == 0 and len(lines) == 23
     assert lines[0].startswith("clustering ") and lines[0].endswith("  (built-in)")
     assert lines[-2].startswith("mark ") and lines[-2].endswith(f"Mark the offset  ({tmp_path / 'site/50-mark.toml'})")
     assert lines[-1].startswith("thrift-host ") and lines[-1].endswith("(built-in, disabled by [patches])")

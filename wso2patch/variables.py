@@ -38,16 +38,19 @@ VAULT_WORKFLOW = frozenset({*(f"vault.alias.{s}" for s in VAULT_SECRETS), "vault
 SECRET_VALUES = frozenset({"db.password", "cluster.aws.secret_key",
                            *(f"db.password.{kind}" for kind in DB_KINDS + OPTIONAL_DB_KINDS)})
 ROLE = frozenset({"node.role", "node.sub_domain"})  # [[node]] role: manager (subDomain mgt) or worker
+# [cluster] hostname: the load balancer's name (IPv6 bracketed) and its base URLs scheme://name:port (the proxy port
+# when [cluster.proxy_ports] sets one, else 80 / 443)
+LOAD_BALANCER = frozenset({"cluster.hostname", "cluster.url.http", "cluster.url.https"})
 GOVERNANCE = frozenset(pattern.format(kind=kind) for pattern in PATTERNS for kind in OPTIONAL_DB_KINDS)
 # Present only when the spec sets them: an op using one must be guarded by `when` naming it (or, for a
 # family below, any name of its family).
 OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options", "cluster.proxy_ports.http",
                                       "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE | ROLE | \
-    VAULT_SPEC | VAULT_WORKFLOW
+    LOAD_BALANCER | VAULT_SPEC | VAULT_WORKFLOW
 # Names that are set together: one of them in `when` guards all of them.
-FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE, frozenset({"vault.enabled", "vault.keystore.location",
-                                                                      "vault.keystore.type", "vault.keystore.alias",
-                                                                      "vault.cipher_text"}))
+FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE, LOAD_BALANCER,
+                                        frozenset({"vault.enabled", "vault.keystore.location", "vault.keystore.type",
+                                                   "vault.keystore.alias", "vault.cipher_text"}))
 # The detected product of the node's home, added when a node is planned (never by the spec): always present then.
 PRODUCT: frozenset[str] = frozenset({"product.key", "product.profile", "product.version"})
 # One row per peer, only inside an op with `for_each = "peer"` (merged over the node's values).

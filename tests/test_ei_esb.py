@@ -5,7 +5,6 @@ touched file (XML and .properties), apply, a re-apply that is a no-op, check, an
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,6 @@ from wso2patch.spec import load_spec
 from wso2patch.workflow import plan_node
 
 LB = "ei.example.com"
-# check reads conf/ and wso2/broker/conf/ once the product-aware check rules (branch roles11) are in; before that it
-# judges only repository/conf homes (ESB), and these tests check EI homes with it as soon as it is there
-PRODUCT_CHECK = importlib.util.find_spec("wso2patch.checks.workers") is not None
 SHUTDOWNHOOK = {"hazelcast.shutdownhook.enabled": "false"}
 
 
@@ -148,9 +144,8 @@ def test_applies_once_checks_and_rolls_back_byte_for_byte(cli: Cli, tmp_path: Pa
         pytest.skip("roles are for ESB and the EI integrator")
     spec, homes = make(tmp_path, tree, roles)
     before = [snapshot(h) for h in homes]
-    judged = PRODUCT_CHECK or tree.conf == "repository/conf"
     planned = cli("check", "--planned", "--spec", spec, "--json")
-    assert planned.exit_code == 0 or not judged, errors(planned)
+    assert planned.exit_code == 0, errors(planned)
     r = cli("apply", "--all", "--spec", spec, "--yes")
     assert r.exit_code == 0, r.output
     after = [snapshot(h) for h in homes]
@@ -164,12 +159,28 @@ def test_applies_once_checks_and_rolls_back_byte_for_byte(cli: Cli, tmp_path: Pa
     assert [snapshot(h) for h in homes] == after
     assert cli("diff", "--spec", spec).exit_code == 0
     written = cli("check", "--spec", spec, "--json")
-    assert written.exit_code == 0 or not judged, errors(written)
+    assert written.exit_code == 0, errors(written)
     status = cli("status", "--spec", spec, "--json")
     assert status.exit_code == 0, status.output
     for home, stock in zip(homes, before, strict=True):
         assert cli("rollback", "--home", home, "--yes", env={"WSO2PATCH_SPEC": str(spec)}).exit_code == 0
         assert {k: v for k, v in snapshot(home).items() if not k.startswith(".wso2patch/")} == stock
+
+
+@pytest.mark.parametrize(("broken", "rule"), [
+    (lambda t: t.replace('role = "worker"', 'role = "manager"', 1), "role-layout"),  # two managers
+    (lambda t: t.replace('role = "worker"\n', '', 1), "role-layout"),  # one node without a role
+    (lambda t: t.replace('role = "manager"', 'role = "worker"', 1), "role-layout"),  # no manager
+])
+@pytest.mark.parametrize("tree", ROLE_TREES)
+def test_check_planned_catches_a_broken_role_layout_before_writing(cli: Cli, tmp_path: Path, tree: Tree,
+                                                                   broken: Any, rule: str) -> None:
+    spec, homes = make(tmp_path, tree, roles=True)
+    spec.write_text(broken(spec.read_text(encoding="utf-8")), encoding="utf-8")
+    before = [snapshot(h) for h in homes]
+    planned = cli("check", "--planned", "--spec", spec, "--json")
+    assert planned.exit_code == 1 and rule in {f["rule"] for f in errors(planned)}, planned.output
+    assert [snapshot(h) for h in homes] == before  # judged from the planned bytes: nothing written
 
 
 # --- the patches' finer points, on our fixture homes ----------------------------------------------------------------

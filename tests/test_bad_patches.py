@@ -182,7 +182,8 @@ BAD: list[BadPatch] = [
                                                                  "boolean",)),
     BadPatch("for-each-not-peer", HEAD + '[[op]]\nkind = "replace_children"\nparent = "/Server"\nelement = "<a/>"\n'
              f'for_each = "node"  {MARK}\n',
-             ("[[op]] #1 key 'for_each': must be \"peer\" or \"cluster.hazelcast\", not 'node'",)),
+             ("[[op]] #1 key 'for_each': must be \"peer\" or \"cluster.hazelcast\" or \"vault.secret\" or "
+              "\"vault.retired\", not 'node'",)),
     BadPatch("create-not-bool", HEAD + ensure('create = "no"'), ("[[op]] #1 key 'create': must be true or false",)),
     # element templates
     *(BadPatch(f"element-{what}", HEAD + SET + ensure(f"element = {value}"), ("[[op]] #2 key 'element': ", says))

@@ -158,9 +158,9 @@ def test_patches_lists_one_line_each(cli: Cli) -> None:
     r = cli("patches")
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
-    assert len(lines) == 14 and lines[0].startswith("clustering ") and lines[0].endswith("  (built-in)")
+    assert len(lines) == 22 and lines[0].startswith("clustering ") and lines[0].endswith("  (built-in)")
     listed = json.loads(cli("patches", "--json").stdout)["patches"]
-    assert listed[9]["name"] == "datasources" and {n["source"] for n in listed} == {"built-in"}
+    assert listed[12]["name"] == "datasources" and {n["source"] for n in listed} == {"built-in"}
 
 
 @pytest.mark.parametrize("stock", stock_params())

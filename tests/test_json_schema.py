@@ -59,7 +59,7 @@ def test_read_only_commands_speak_typed_json(cli: Cli, cluster: Cluster, tmp_pat
     init = run(cli, "init", tmp_path / "new.toml")
     assert (init["status"], init["spec"]) == ("written", str(tmp_path / "new.toml"))
     listed = run(cli, "patches")["patches"]
-    assert len(listed) == 14 and all(isinstance(p["operations"], int) and isinstance(p["requires"], list)
+    assert len(listed) == 22 and all(isinstance(p["operations"], int) and isinstance(p["requires"], list)
                                      for p in listed)
     status = run(cli, "status", "--spec", spec, code=1)
     assert [n["node"] for n in status["nodes"]] == [1, 2] and status["patches"][0] == "clustering"
@@ -204,7 +204,7 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
 
     from wso2patch.commands.apply import ApplyResult
     from wso2patch.commands.nodes import DiffResult, NodePlanResult
-    from wso2patch.entries import as_dict
+    from wso2patch.entries import shown as as_shown
     from wso2patch.errors import ExitCode
     from wso2patch.render import document, plain, show
     from wso2patch.report import Report, plan_json
@@ -235,7 +235,7 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
     (tx,) = journal_of(h2).load()
     done = NodePlanResult.from_plan(plan, "applied", tx)
     assert plain(done, str) == plan_json(plan, with_diff=True, reveal=True) | {"status": "applied",
-                                                                                "transaction": as_dict(tx)}
+                                                                                "transaction": as_shown(tx)}
     result = ApplyResult(status="applied", nodes=[done])
     assert_valid(document(result, str))
     after_recovery = ApplyResult(status="applied", nodes=[replace(done, recovered=[tx])])

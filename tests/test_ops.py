@@ -205,6 +205,17 @@ def test_ensure_into_empty_and_self_closing_parents() -> None:
         "<a>\n  <b>\n    <c>1</c>\n  </b>\n</a>\n"
 
 
+def test_a_new_empty_element_is_written_short_where_its_siblings_are() -> None:
+    """axis2.xml's clustering properties are all <property .../>: a new one too; elsewhere <x></x> as before."""
+    props = '<p>\n    <property name="a" value="1"/>\n    <!--property name="b" value="2"/-->\n</p>\n'
+    new = el('<property name="b" value="3"/>')
+    out = run_twice(props, Ensure("/p", new, key="@name", after="property | comment()"))
+    assert out == props.replace("-->\n", '-->\n    <property name="b" value="3"/>\n')
+    mixed = '<p>\n    <property name="a" value="1"/>\n    <property name="c"></property>\n</p>\n'
+    assert '<property name="b" value="3"></property>' in run_twice(mixed, Ensure("/p", new, key="@name"))
+    assert "<c></c>" in run_twice("<p>\n    <a>1</a>\n</p>\n", Ensure("/p", el("<c/>")))
+
+
 def test_ensure_copies_tab_indentation_and_crlf() -> None:
     text = "<a>\r\n\t<b>\r\n\t\t<x>1</x>\r\n\t</b>\r\n</a>\r\n"
     out = run_twice(text, Ensure("/a/b", el("<y><z>2</z></y>"), after="x"))

@@ -28,9 +28,14 @@ def write(tmp_path: Path, body: str) -> Path:
 def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
     patches = load_patches()
     assert [p.name for p in patches] == ["clustering", "wka-members", "kubernetes-membership", "aws-membership",
-                                         "hazelcast-properties", "host-names", "port-offset", "proxy-ports",
+                                         "hazelcast-shutdownhook", "hazelcast-properties", "worker-manager",
+                                         "host-names", "port-offset", "proxy-ports", "wsdl-epr-prefix",
                                          "carbon-db-off", "datasources", "mb-store", "registry-mounts", "user-store",
-                                         "thrift-host"]
+                                         "thrift-host", "vault-datasources", "vault-aws", "vault-cipher-text",
+                                         "vault-cipher-tool", "vault-secret-conf"]
+    # ESB and the EI integrator only; hazelcast-shutdownhook before hazelcast-properties: a spec's own value wins
+    assert {p.name for p in patches if p.products == ("ei", "esb")} == {"hazelcast-shutdownhook", "worker-manager",
+                                                                        "wsdl-epr-prefix"}
     assert all(p.description and "\n" not in p.description for p in patches)
     assert {p.name for p in patches if p.products == ("mb", "ei:broker")} == {"mb-store", "thrift-host"}
     assert all(p.products for p in patches) and not any(p.requires for p in patches)
@@ -74,7 +79,7 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
         monkeypatch.setattr(patchcheck, name, refuse)
     monkeypatch.setattr(etree, "XPath", refuse)
     rendered: set[tuple[str, int]] = set()
-    rows = {t: [{"item.key": "k", "item.value": "v"}] for t in variables.TABLES}  # one row: one step per op
+    rows = {t: [dict.fromkeys(names, "v")] for t, names in variables.ROWS.items() if t != "peer"}  # one step per op
     # every op runs under one of these: all names set (the other schemes, an embedded local), or only the
     # names always set (what `unless` guards), each membership scheme in turn
     for names, extra in ((variables.KNOWN, {"cluster.membership": "kubernetes", "db.local": "embedded"}),

@@ -198,7 +198,8 @@ def test_a_site_patch_fighting_a_built_in_one_is_blamed_not_the_engine(tmp_path:
     (PROPS, op("set_property", "a", "{peer.host}", 'for_each = "cluster.hazelcast"\n'),
      "unknown variable {peer.host} ({peer.host} exists only in an op with for_each = \"peer\")"),
     (PROPS, op("set_property", "a", "b", 'for_each = "cluster.hazlecast"\n'),
-     "key 'for_each': must be \"peer\" or \"cluster.hazelcast\", not 'cluster.hazlecast' (did you mean "
+     "key 'for_each': must be \"peer\" or \"cluster.hazelcast\" or \"vault.secret\" or \"vault.retired\", not "
+     "'cluster.hazlecast' (did you mean "
      "'cluster.hazelcast'?)"),
     (PROPS, op("set_property", "a", "b", 'when = "cluster.hazlecast"\n'),
      "key 'when': unknown variable 'cluster.hazlecast' (did you mean {cluster.hazelcast}?)"),
@@ -226,7 +227,7 @@ def test_unless_a_spec_table_skips_the_op_when_the_spec_has_it(tmp_path: Path) -
 
 
 def test_every_table_and_row_set_is_declared_in_variables() -> None:
-    assert set(variables.ROWS) == {"peer"} | variables.TABLES
+    assert set(variables.ROWS) == {"peer", "vault.secret"} | variables.TABLES  # vault.secret: set when the vault is
     assert variables.ROWS["cluster.hazelcast"] == variables.ITEM
 
 

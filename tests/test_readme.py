@@ -25,3 +25,10 @@ def test_the_two_setup_commands_exist() -> None:
     assert "$ ./dev demo" in README and "$ ./dev test" in README
     assert (REPO / "dev").stat().st_mode & 0o111 and (REPO / "scripts/demo").stat().st_mode & 0o111
     assert "./dev test" in (REPO / ".ci/run").read_text()
+
+
+def test_the_site_patch_examples_are_the_ones_the_tests_apply() -> None:
+    from tests.test_site_patches import README_EXAMPLES
+
+    for text in README_EXAMPLES.values():
+        assert text in README

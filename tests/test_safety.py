@@ -101,7 +101,10 @@ def test_status_applied_pending_drifted_and_not_applicable(cluster: Cluster, cli
     assert fresh_states.pop("hazelcast-properties") == "not applicable"  # the spec has no [cluster.hazelcast]
     # the other membership schemes' patches hold already (none of their parameters is there); no proxy ports asked
     assert fresh_states.pop("kubernetes-membership") == fresh_states.pop("aws-membership") == "applied"
-    assert fresh_states.pop("proxy-ports") == "not applicable"
+    assert fresh_states.pop("proxy-ports") == "not applicable"  # and without [vault], the vault patches
+    assert {fresh_states.pop(n) for n in list(fresh_states) if n.startswith("vault-")} == {"not applicable"}
+    for name in ("hazelcast-shutdownhook", "worker-manager", "wsdl-epr-prefix"):  # ESB and the EI integrator only
+        assert fresh_states.pop(name) == "not applicable"
     assert set(fresh_states.values()) == {"pending"}
     assert cli("apply", "--spec", spec, "--node", "2", "--yes").exit_code == 0
     assert cli("status", "--spec", spec, "--home", h2).exit_code == 0  # the node comes from the journal
@@ -377,7 +380,7 @@ def test_new_files_take_the_umask_and_the_folders_owner(tmp_path: Path, umask: i
     tx = json.loads((state / "journal.json").read_text())["transactions"][0]["id"]
     mode, folder_mode = 0o666 & ~umask, 0o777 & ~umask
     assert owner_mode(home / "repository/components/lib" / jar.name) == (65534, 65534, mode)  # new: umask, folder
-    assert owner_mode(state) == (65534, 65534, folder_mode)
+    assert owner_mode(state) == (65534, 65534, 0o700)  # the product's, and no one else's: its backups hold passwords
     assert owner_mode(state / "journal.json") == (65534, 65534, mode)
     assert owner_mode(state / "after" / tx) == (65534, 65534, folder_mode)
     assert owner_mode(home / CARBON) == (65534, 65534, 0o640)  # existing: kept

@@ -123,7 +123,7 @@ def test_patches_lists_where_each_comes_from(tmp_path: Path, cli: Cli, monkeypat
     monkeypatch.chdir(tmp_path)
     listed = cli("patches", "--spec", path)
     lines = listed.stdout.splitlines()
-    assert listed.exit_code == 0 and len(lines) == 15
+    assert listed.exit_code == 0 and len(lines) == 23
     assert lines[0].startswith("clustering ") and lines[0].endswith("  (built-in)")
     assert lines[-2].startswith("mark ") and lines[-2].endswith(f"Mark the offset  ({tmp_path / 'site/50-mark.toml'})")
     assert lines[-1].startswith("thrift-host ") and lines[-1].endswith("(built-in, disabled by [patches])")
@@ -147,10 +147,10 @@ def test_a_disabled_built_in_patch_is_neither_applied_nor_listed_in_status(tmp_p
 # The example site patches of the README's "Patch files: the reference", verbatim.
 README_EXAMPLES = {
     "site/50-broker-tuning.toml": '''\
-# site/50-broker-tuning.toml (MB only)
+# site/50-broker-tuning.toml (MB and the EI broker profile only)
 description = "Broker tuning: 5 redelivery attempts, MQTT off"
-file = "repository/conf/broker.xml"
-requires = ["repository/conf/broker.xml"]
+products = ["mb", "ei:broker"]
+file = "broker.xml"
 
 [[op]]
 kind = "set_text"
@@ -166,7 +166,7 @@ value = "false"
     "site/60-log-levels.toml": '''\
 # site/60-log-levels.toml
 description = "Andes at DEBUG, Hazelcast at WARN, no per-class override for the registry"
-file = "repository/conf/log4j.properties"
+file = "log4j.properties"
 
 [[op]]
 kind = "set_property"
@@ -185,7 +185,7 @@ key = "log4j.logger.org.wso2.carbon.registry"
     "site/70-node-identity.toml": '''\
 # site/70-node-identity.toml: a file of the site's own, created on first apply
 description = "node.properties for the monitoring agent: this node and its peers"
-file = "repository/conf/node.properties"
+file = "node.properties"
 
 [[op]]
 kind = "set_property"

@@ -3,6 +3,7 @@ the contract's values, zero noise outside the edits, stable plans, layout kept."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -23,7 +24,8 @@ DS_BASE = "/datasources-configuration/datasources/datasource"
 TARGETS: dict[str, list[str]] = {
     "repository/conf/axis2/axis2.xml": [
         "/axisconfig/clustering/parameter[@name='membershipScheme' or @name='localMemberHost' or "
-        "@name='localMemberPort' or @name='domain']", "/axisconfig/clustering/members/member"],
+        "@name='localMemberPort' or @name='domain' or @name='clusteringPattern']",  # clusteringPattern: roles
+        "/axisconfig/clustering/members/member"],
     "repository/conf/carbon.xml": ["/Server/Ports/Offset"],
     "repository/conf/datasources/master-datasources.xml": [
         f"{DS_BASE}[normalize-space(name)='WSO2_MB_STORE_DB']/definition/configuration/*"
@@ -34,6 +36,12 @@ TARGETS: dict[str, list[str]] = {
 }
 
 
+def target_key(rel: str) -> str:
+    """The TARGETS name of a home-relative file: EI's config roots (conf/, wso2/<profile>/conf/) hold the files
+    repository/conf/ holds on MB, Carbon and ESB."""
+    return re.sub(r"^(?:conf|wso2/[^/]+/conf)/", "repository/conf/", rel)
+
+
 def line_range(doc: Doc, node: Any) -> set[int]:
     s = doc.span(node)
     return set(range(doc.text.count("\n", 0, s.start), doc.text.count("\n", 0, s.end) + 1))
@@ -42,7 +50,7 @@ def line_range(doc: Doc, node: Any) -> set[int]:
 def allowed_lines(f: FilePlan) -> set[int]:
     doc = Doc(f.old, where=f.rel)
     allowed: set[int] = set()
-    for xp in TARGETS[f.rel]:
+    for xp in TARGETS[target_key(f.rel)]:
         for n in doc.xpath(xp):
             allowed |= line_range(doc, n)
     if f.rel.endswith("axis2.xml"):  # the start tag line holding enable="..."

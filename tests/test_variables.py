@@ -21,11 +21,12 @@ def test_full_specs_produce_exactly_the_known_names(tmp_path: Path) -> None:
     (kubernetes and aws exclude each other: two specs between them set every name)."""
     base = SPEC.format(home1=tmp_path / "a", home2=tmp_path / "b")
     base = base.replace("offset = 3\n", 'offset = 3\nrole = "worker"\n')  # issue 11: node.role, node.sub_domain
+    base = base.replace("[cluster]\n", '[cluster]\nhostname = "lb.example.com"\n')  # cluster.hostname, cluster.url.*
     extras = ('[cluster.proxy_ports]\nhttp = 80\nhttps = 443\n[database.governance]\nhost = "gov"\n',
               '[cluster.kubernetes]\nnamespace = "ns"\nservices = ["mb"]\nmaster = "https://k8s"\n'
               'skip_ssl_verification = true\nuse_dns = false\n')
     aws = ('[cluster.aws]\naccess_key = "AKIAIOSFODNN7EXAMPLE"\nsecret_key = "s"\nsecurity_group = "g"\n'
-           'region = "us-east-1"\ntag_key = "k"\ntag_value = "v"\n')
+           'region = "us-east-1"\ntag_key = "k"\ntag_value = "v"\n[vault]\nenabled = true\ninclude_stock = true\n')
     seen: set[str] = set()
     for scheme, extra in (("kubernetes", "".join(extras)), ("aws", aws)):
         path = tmp_path / f"{scheme}.toml"
@@ -37,7 +38,7 @@ def test_full_specs_produce_exactly_the_known_names(tmp_path: Path) -> None:
             assert set(spec.values(node.id)) <= variables.KNOWN
             seen |= set(spec.values(node.id))
             assert all(set(row) == variables.PEER for row in spec.peer_values(node.id))
-    assert seen == variables.KNOWN - variables.PRODUCT  # the product's values come from the home, at plan time
+    assert seen == variables.KNOWN - variables.PRODUCT - variables.VAULT_WORKFLOW  # from the home, at plan time
 
 
 def test_a_minimal_spec_leaves_out_only_the_optional_names(tmp_path: Path) -> None:
@@ -69,3 +70,14 @@ def test_the_hint_folds_the_database_names_into_patterns() -> None:
     text = variables.describe(variables.KNOWN)
     assert "db.url.<kind>" in text and "db.url.user" not in text and "mb_store" in text and "node.host" in text
     assert variables.suggest("node.hots", variables.KNOWN) == "(did you mean {node.host}?)"
+
+
+def test_the_load_balancer_urls_take_the_proxy_ports_else_80_and_443(tmp_path: Path) -> None:
+    path = tmp_path / "wso2patch.toml"
+    lb = '[cluster]\nhostname = "2001:db8::10"\n'
+    for ports, want in (("", ("http://[2001:db8::10]:80", "https://[2001:db8::10]:443")),
+                        ("[cluster.proxy_ports]\nhttps = 8443\n", ("http://[2001:db8::10]:80",
+                                                                    "https://[2001:db8::10]:8443"))):
+        path.write_text(lb + ports + MINIMAL, encoding="utf-8")
+        v = load_spec(path).values(1)
+        assert (v["cluster.hostname"], v["cluster.url.http"], v["cluster.url.https"]) == ("[2001:db8::10]", *want)

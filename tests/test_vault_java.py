@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from tests.conftest import DIST, NO_STOCK, REPO
+from tests.test_vault_apply import Tree, vault_home, vault_trees
 from tests.test_vault_keystore import make_cert
 from wso2patch.vault.cipher import encrypt
 from wso2patch.vault.keystore import KeystoreRef, keystore_ref, public_key, read_certificate
@@ -171,3 +172,44 @@ def test_round_trip_with_the_keytool_pkcs12_private_key(keytool_stores: dict[str
     for text in ("wso2carbon", "pässwörd €😀", ""):
         cipher_text = encrypt(public_key(ref, STORE_PASSWORD), text)
         assert private.decrypt(base64.b64decode(cipher_text, validate=True), padding.PKCS1v15()).decode() == text
+
+
+# --- apply with [vault] on every stock tree: Java gets back the spec's passwords ----------------------------------
+
+@pytest.mark.parametrize("include_stock", [False, True], ids=["ours", "include-stock"])
+@pytest.mark.parametrize("tree", vault_trees())
+def test_java_decrypts_every_secret_an_apply_with_the_vault_wrote(java_decrypt: Decrypt, tree: Tree,
+                                                                  tmp_path: Path, include_stock: bool) -> None:
+    from tests.conftest import Cli
+    from tests.test_vault_apply import AWS_SECRET, CIPHER_TEXT, DB_PASSWORD, GOV_PASSWORD, full, spec_text, stock_spec
+    from wso2patch.detect import detect
+    from wso2patch.products import vault_prefers_internal
+    from wso2patch.properties import parse
+    from wso2patch.vault.inputs import _keystore
+
+    h1, h2 = vault_home(tree, tmp_path / "n1"), vault_home(tree, tmp_path / "n2")
+    spec = tmp_path / "wso2patch.toml"
+    spec.write_text(stock_spec(tree, h1, h2) if include_stock else full(spec_text(tree, h1, h2)), encoding="utf-8")
+    stock = (h1 / tree.rel(CIPHER_TEXT)).read_text("latin-1") if (h1 / tree.rel(CIPHER_TEXT)).is_file() else ""
+    placeholders = {k: v[1:-1] for k, v in parse(stock).load().items() if v.startswith("[") and v.endswith("]")}
+    applied = Cli()("apply", "--spec", spec, "--node", "1", "--yes")
+    assert applied.exit_code == 0, applied.output
+    # the entries wso2patch encrypted, exactly as written (the stock [plaintext] placeholders left out)
+    lines = (h1 / tree.rel(CIPHER_TEXT)).read_bytes().splitlines(keepends=True)
+    ours = tmp_path / "ours.properties"
+    ours.write_bytes(b"".join(line for line in lines if b"=" in line and not line.startswith(b"#")
+                              and not line.split(b"=", 1)[1].startswith(b"[")))
+    ref, _ = _keystore(h1, tree.conf, vault_prefers_internal(detect(h1, tree.profile)))
+    got = java_decrypt(ref, "wso2carbon", "wso2carbon", ours)
+    want = {"Datasources.REGISTRY_LOCAL1.Configuration.Password": DB_PASSWORD,
+            "Datasources.REGISTRY_DB.Configuration.Password": DB_PASSWORD,
+            "Datasources.REGISTRY_GOV_DB.Configuration.Password": GOV_PASSWORD,
+            "Datasources.WSO2_USER_DB.Configuration.Password": DB_PASSWORD,
+            "Axis2.Clustering.AWS.SecretKey": AWS_SECRET}
+    if (h1 / tree.rel("broker.xml")).is_file():
+        want["Datasources.WSO2_MB_STORE_DB.Configuration.Password"] = DB_PASSWORD
+    if include_stock:  # the stock secrets: what the stock files held (their cipher-text placeholders say the same)
+        want |= {a: placeholders[a] for a in got if a not in want}
+        assert not stock or ("Carbon.Security.KeyStore.Password" in got
+                             and any(a.startswith("Server.Service.Connector.") for a in got))
+    assert got == want

@@ -24,10 +24,11 @@ def test_wheel_installs_and_runs_with_its_patch_set(tmp_path: Path,
     exe = env_dir / "bin" / "wso2patch"
     listed = subprocess.run([str(exe), "patches"], capture_output=True, text=True, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    assert len(listed.stdout.splitlines()) == 14 and "registry-mounts" in listed.stdout
+    assert len(listed.stdout.splitlines()) == 22 and "registry-mounts" in listed.stdout
     where = subprocess.run([str(py), "-c", "import wso2patch.patchset as p; print(p.default_dir())"],
                            capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
     assert where.startswith(str(env_dir)), where  # the packaged copy, not this checkout's patches/
+    assert (Path(where) / "vault" / "secrets.toml").is_file()  # the vault's secret table ships with the patches
     schema = subprocess.run([str(py), "-c", "import json, wso2patch.schema as s; "
                              "print(s.SCHEMA_FILE, json.loads(s.SCHEMA_FILE.read_text())['title'])"],
                             capture_output=True, text=True, check=True, cwd=tmp_path).stdout.split()

@@ -115,12 +115,17 @@ def attr_edit(doc: Doc, el: Node, name: str, value: str, prefer: Mapping[str, st
     if raw is not None:
         start, end, quote = s.attrs[raw]
         return Edit(start, end, escape_attr(value, quote))
-    pos = max((end + 1 for _, end, _ in s.attrs.values()), default=s.start + 1 + len(s.raw_name))
     qname, decl = qualify(name, doc.in_scope(el), prefer or {})
-    written = f'{qname}="{escape_attr(value)}"'
+    return insert_attr(doc, el, f'{decl.lstrip()}{" " if decl else ""}{qname}="{escape_attr(value)}"')
+
+
+def insert_attr(doc: Doc, el: Node, written: str) -> Edit:
+    """Add `written` (name="value", or several) to el's start tag, after its attributes, in their layout."""
+    s = doc.span(el)
+    pos = max((end + 1 for _, end, _ in s.attrs.values()), default=s.start + 1 + len(s.raw_name))
     if (line := _own_line_before_last(doc, el)) is not None:  # attributes one per line: so is the new one
-        return Edit(line[0], line[0], f"{line[1]}{decl.lstrip()}{' ' if decl else ''}{written}{doc.eol}")
-    return Edit(pos, pos, f"{decl} {written}")
+        return Edit(line[0], line[0], f"{line[1]}{written}{doc.eol}")
+    return Edit(pos, pos, f" {written}")
 
 
 def _own_line_before_last(doc: Doc, el: Node) -> tuple[int, str] | None:
@@ -145,9 +150,11 @@ def prefixes(template: Node) -> dict[str, str]:
 
 
 # --- new elements -----------------------------------------------------------------------------------------
-def render(el: Node, indent: str, unit: str, eol: str, scope: dict[str, str] | None = None) -> str:
+def render(el: Node, indent: str, unit: str, eol: str, scope: dict[str, str] | None = None,
+           self_close: bool = False) -> str:
     """Serialize a template element in the target file's layout (indent step, line ending); scope: the
-    prefixes bound where it goes (namespaced names use them, or declare their own)."""
+    prefixes bound where it goes (namespaced names use them, or declare their own); self_close: an empty
+    element is written <tag/>, as its new siblings write theirs."""
     if el.tag is etree.Comment:
         return f"<!--{el.text or ''}-->"
     scope = dict(scope or {})
@@ -156,6 +163,8 @@ def render(el: Node, indent: str, unit: str, eol: str, scope: dict[str, str] | N
         name, decl = qualify(k, scope, prefixes(el))
         decls += f'{decl} {name}="{escape_attr(v)}"'
     kids = [k for k in el if isinstance(k.tag, str) or k.tag is etree.Comment]
+    if not kids and self_close and not el.text:
+        return f"<{tag}{decls}/>"
     if not kids:
         return f"<{tag}{decls}>{escape_text(el.text or '')}</{tag}>"
     inner = "".join(eol + indent + unit + render(k, indent + unit, unit, eol, scope) for k in kids)
@@ -165,7 +174,8 @@ def render(el: Node, indent: str, unit: str, eol: str, scope: dict[str, str] | N
 def insert_edit(doc: Doc, parent: Node, frags: list[Node], after: Node | None = None, first: bool = False) -> Edit:
     """Insert elements as children of parent: after `after`, first, or after the last child node."""
     indent, unit, eol, scope = doc.child_indent(parent), doc.indent_unit(), doc.eol, doc.in_scope(parent)
-    block = "".join(eol + indent + render(f, indent, unit, eol, scope) for f in frags)
+    short = _writes_empty_short(doc, parent)
+    block = "".join(eol + indent + render(f, indent, unit, eol, scope, short) for f in frags)
     ps = doc.span(parent)
     children = list(parent)
     if after is None and not first and children:
@@ -183,6 +193,13 @@ def insert_edit(doc: Doc, parent: Node, frags: list[Node], after: Node | None = 
     if first or LINE_BREAK.search(doc.text, ps.tag_end, ps.close_start):
         return Edit(ps.tag_end, ps.tag_end, block)
     return Edit(ps.tag_end, ps.close_start, block + outer)
+
+
+def _writes_empty_short(doc: Doc, parent: Node) -> bool:
+    """Whether parent's empty children are all written <tag/> (there is at least one): a new empty one copies them
+    (axis2.xml's <property name=".." value=".."/>)."""
+    empty = [c for c in elements(parent) if not len(c) and not c.text]
+    return bool(empty) and all(doc.span(c).self_closing for c in empty)
 
 
 # --- removals ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ Managed = Callable[[str], bool]  # may wso2patch ever write this path (relative 
 TX_ID = re.compile(r"\d{8}T\d{6}Z-\d{1,6}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 _TX_KEYS = {"id", "time", "node", "spec", "spec_sha256", "state"}
+_TAG = re.compile(r"hmac-sha256-v1:[0-9a-f]{64}")
 _FILE_KEYS = {"path", "before", "after", "backup"}
 
 
@@ -45,14 +46,23 @@ class Transaction:
     patches: list[str] = field(default_factory=list)  # the patches that changed something
     # the product profile patched (EI: "broker"); None: the main one (and every journal before issue 11)
     profile: str | None = field(default=None, metadata={"omit_none": True})
+    # alias -> tag of each secret in the vault after it (wso2patch.vault.cipher); the journal's alone, in no output
+    vault: dict[str, str] | None = field(default=None, metadata={"internal": True})
 
 
 def as_dict(tx: Transaction) -> dict[str, Any]:
-    """A transaction as the journal (and --json) keeps it: no profile field for the main profile, as before."""
+    """A transaction as the journal keeps it: no profile field for the main profile, as before; no vault field
+    where the vault was never on."""
     out = asdict(tx)
-    if out["profile"] is None:
-        del out["profile"]
+    for name in ("profile", "vault"):
+        if out[name] is None:
+            del out[name]
     return out
+
+
+def shown(tx: Transaction) -> dict[str, Any]:
+    """A transaction as --json shows it: the vault's tags are the journal's alone."""
+    return {k: v for k, v in as_dict(tx).items() if k != "vault"}
 
 
 def show(value: object) -> str:
@@ -102,7 +112,7 @@ def _file(where: str, tx_id: str, entry: Any, managed: Managed) -> FileRecord:
 
 
 def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
-    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches", "profile"})
+    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches", "profile", "vault"})
     tx_id = t["id"]
     if not (isinstance(tx_id, str) and TX_ID.fullmatch(tx_id)):
         raise ValueError(f"transaction #{n}: id {show(tx_id)} is not a wso2patch transaction id; refused")
@@ -124,8 +134,13 @@ def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
     if not (profile is None or (isinstance(profile, str) and PROFILE_NAME.match(profile))):
         raise ValueError(f"{where}: profile {show(profile)} is not a product profile name")
     records = [_file(f"{where} file #{i}", tx_id, f, managed) for i, f in enumerate(files, 1)]
+    vault = t.get("vault")
+    if vault is not None and not (isinstance(vault, dict) and all(
+            _text(a) and a and isinstance(g, str) and _TAG.fullmatch(g) for a, g in vault.items())):
+        raise ValueError(f"{where}: vault is not a table of aliases and their tags")
     return Transaction(id=tx_id, time=t["time"], node=node, spec=t["spec"], spec_sha256=t["spec_sha256"],
-                       state=cast(State, state), files=records, patches=list(patches), profile=profile)
+                       state=cast(State, state), files=records, patches=list(patches), profile=profile,
+                       vault=vault)
 
 
 def parse(raw: bytes, managed: Managed) -> list[Transaction]:

@@ -28,6 +28,10 @@ from wso2patch.edits import (
 )
 from wso2patch.edits import elements as elements  # re-exported: effective.py uses it
 from wso2patch.errors import ConfigError, PatchError
+from wso2patch.nsops import DeclareNs as DeclareNs  # re-exported with RemoveAttr: patchset builds them
+from wso2patch.nsops import RemoveAttr as RemoveAttr
+from wso2patch.nsops import RemoveNs as RemoveNs
+from wso2patch.nsops import declare_ns, remove_attr, remove_ns
 from wso2patch.xmlio import Doc, Edit, Node, escape_attr, parse_fragment
 
 Outcome = Literal["applied", "already"]
@@ -92,7 +96,7 @@ class Remove:
     select: str
 
 
-Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment | Remove
+Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment | Remove | RemoveAttr | DeclareNs | RemoveNs
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -200,6 +204,12 @@ def apply_op(doc: Doc, op: Op) -> tuple[Doc, Outcome]:
         return _comment_out(doc, op)
     if isinstance(op, Remove):
         return _remove(doc, op)
+    if isinstance(op, RemoveAttr):
+        return remove_attr(doc, op)
+    if isinstance(op, DeclareNs):
+        return declare_ns(doc, op)
+    if isinstance(op, RemoveNs):
+        return remove_ns(doc, op)
     return _uncomment(doc, op)
 
 

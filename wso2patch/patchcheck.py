@@ -26,7 +26,10 @@ from wso2patch.xmlio import escape_attr, parse_fragment
 # kind -> (required keys, optional keys)
 KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "set_text": (frozenset({"xpath", "value"}), frozenset()),
-    "set_attr": (frozenset({"xpath", "name", "value"}), frozenset()),
+    "set_attr": (frozenset({"xpath", "name", "value"}), frozenset({"namespace"})),
+    "remove_attr": (frozenset({"xpath", "name"}), frozenset({"namespace"})),  # from every element xpath selects
+    "declare_namespace": (frozenset({"xpath", "prefix", "uri"}), frozenset()),
+    "remove_namespace": (frozenset({"xpath", "prefix"}), frozenset()),  # an unused declaration only
     "ensure": (frozenset({"parent", "element"}), frozenset({"key", "after", "create"})),
     "replace_children": (frozenset({"parent", "element"}), frozenset({"for_each"})),
     "comment_out": (frozenset({"parent", "select"}), frozenset()),
@@ -275,9 +278,7 @@ def check_op(loc: Locator, raw: Any, number: int, file: str = ".xml") -> OpSpec:
                        "value")
     when, unless = (condition(loc, strings.get(k), k, number) for k in ("when", "unless"))
     guard = when.partition("=")[0] if when is not None else None
-    name = strings.get("name")
-    if name is not None and not re.fullmatch(r"[A-Za-z_][\w.-]*", name, re.ASCII):
-        raise loc.fail(f"{name!r} is not a plain attribute name (no prefix)", number, "name")
+    _names(loc, strings, number)
     allowed = variables.KNOWN | (variables.ROWS[for_each] if for_each is not None else frozenset())
     value, elem = (template(loc, strings[k], k, number, allowed) if k in strings else None
                    for k in ("value", "element"))
@@ -293,9 +294,28 @@ def check_op(loc: Locator, raw: Any, number: int, file: str = ".xml") -> OpSpec:
             raise loc.fail(f"{{{unguarded[0]}}} is set only when the spec sets it: add when = \"{unguarded[0]}\"",
                            number, key)
     exprs = {k: strings[k] for k in (*NODE_SETS, "key") if k in strings and not props}
-    return OpSpec(number=number, kind=kind, fields={k: v for k, v in strings.items() if k in (*exprs, "name")},
+    kept = (*exprs, "name", "namespace", "prefix", "uri")
+    return OpSpec(number=number, kind=kind, fields={k: v for k, v in strings.items() if k in kept},
                   xpaths={k: xpath(loc, v, k, number) for k, v in exprs.items()}, value=value, element=elem,
                   when=when, unless=unless, for_each=for_each, create=raw.get("create", True), prop_key=prop_key)
+
+
+def _names(loc: Locator, strings: Mapping[str, str], number: int) -> None:
+    """An attribute name is plain, or prefix:local with the `namespace` (a URI) its prefix stands for; a declared
+    prefix is a plain name."""
+    name, uri, prefix = strings.get("name"), strings.get("namespace"), strings.get("prefix")
+    plain = r"[A-Za-z_][\w.-]*"
+    if name is not None and not re.fullmatch(plain if uri is None else f"{plain}:{plain}", name, re.ASCII):
+        raise loc.fail(f"{name!r} is not a plain attribute name" + (" (a prefixed name needs namespace = \"URI\")"
+                       if uri is None else " with a prefix (prefix:local)"), number, "name")
+    if name is not None and name.lower().startswith("xmlns"):
+        raise loc.fail(f"{name!r} is a namespace declaration: use kind = \"declare_namespace\"", number, "name")
+    if prefix is not None and (not re.fullmatch(plain, prefix, re.ASCII) or prefix.lower().startswith("xml")):
+        raise loc.fail(f"{prefix!r} cannot be a namespace prefix", number, "prefix")
+    for key in ("namespace", "uri"):
+        value = strings.get(key)
+        if value is not None and (not value or re.search(r"[\s{}]", value)):
+            raise loc.fail(f"{value!r} is not a namespace URI", number, key)
 
 
 def condition(loc: Locator, cond: str | None, key: str, op: int) -> str | None:

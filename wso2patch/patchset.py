@@ -19,7 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from wso2patch.errors import ConfigError, PatchError, SpecError
-from wso2patch.ops import CommentOut, Ensure, Op, Remove, ReplaceChildren, SetAttr, SetText, Uncomment
+from wso2patch.ops import (
+    CommentOut,
+    DeclareNs,
+    Ensure,
+    Op,
+    Remove,
+    RemoveAttr,
+    RemoveNs,
+    ReplaceChildren,
+    SetAttr,
+    SetText,
+    Uncomment,
+)
 from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
 from wso2patch.products import LEGACY_TARGETS, Product, applies, check_targets, conf_roots
 from wso2patch.properties import PropOp, RemoveProp, SetProp
@@ -123,7 +135,13 @@ class Patch:
             return SetText(f["xpath"], op.value.fill(values, escape=False))
         if op.kind == "set_attr":
             assert op.value is not None
-            return SetAttr(f["xpath"], f["name"], op.value.fill(values, escape=False))
+            return SetAttr(f["xpath"], f["name"], op.value.fill(values, escape=False), _bound(f))
+        if op.kind == "remove_attr":
+            return RemoveAttr(f["xpath"], f["name"], _bound(f))
+        if op.kind == "declare_namespace":
+            return DeclareNs(f["xpath"], f["prefix"], f["uri"])
+        if op.kind == "remove_namespace":
+            return RemoveNs(f["xpath"], f["prefix"])
         if op.kind == "ensure":
             return Ensure(f["parent"], self._element(op, values), key=f.get("key"), after=f.get("after"),
                           create=op.create)
@@ -134,6 +152,13 @@ class Patch:
         if op.kind == "remove":
             return Remove(f["parent"], f["select"])
         return Uncomment(f["parent"], f["select"])
+
+
+def _bound(fields: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The patch's binding of its attribute name's prefix, if it gives one."""
+    if "namespace" not in fields:
+        return ()
+    return ((fields["name"].partition(":")[0], fields["namespace"]),)
 
 
 def skip_reason(when: str | None, unless: str | None, values: Mapping[str, str],

@@ -58,6 +58,9 @@ class Plan:
     files: list[FilePlan]
     skipped: list[OpResult]  # operations of patches whose required files this home lacks
     copies: list[FileCopy] = field(default_factory=list)  # files copied in whole (the JDBC driver)
+    vault: dict[str, str] | None = None  # the vault's tags to record with this plan's transaction (vault.inputs)
+    vault_key: bytes | None = None  # a vault key made for this plan, stored by the apply that writes it
+    notes: list[str] = field(default_factory=list)  # what the operator should know (stock secrets left in clear)
 
     @property
     def changed(self) -> list[FilePlan]:
@@ -82,7 +85,7 @@ class Plan:
         as documented; the operator should know that it lands elsewhere)."""
         rels = [f.rel for f in self.changed] + [c.rel for c in self.copied]
         return [f"{rel} leads out of the home, to {real}: apply writes it there, through the link"
-                for rel in rels if (real := outside_home(self.home, rel)) is not None]
+                for rel in rels if (real := outside_home(self.home, rel)) is not None] + self.notes
 
 
 def check_home_dir(home: Path) -> None:
@@ -273,8 +276,11 @@ def plan_properties(path: Path, rel: str, steps: Sequence[Step], site: Set[str] 
 
 
 def build_plan(home: Path, node: int, product: Product, patches: Sequence[Patch], values: Mapping[str, str],
-               peers: Sequence[Mapping[str, str]], rows: Rows | None = None) -> Plan:
-    """`product`: what the home holds for the node's profile (detected); file paths are under its config root."""
+               peers: Sequence[Mapping[str, str]], rows: Rows | None = None,
+               extra: Mapping[str, Sequence[Step]] | None = None) -> Plan:
+    """`product`: what the home holds for the node's profile (detected); file paths are under its config root.
+    `extra`: steps computed from the home itself (the vault's stock secrets), run after the patches' on a file
+    (home-relative paths)."""
     by_file: dict[str, list[Step]] = {}
     skipped: list[OpResult] = []
     for patch in patches:
@@ -293,6 +299,8 @@ def build_plan(home: Path, node: int, product: Product, patches: Sequence[Patch]
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", f"not applicable: {s.skipped}") for s in steps]
             continue
         by_file.setdefault(patch.rel(product.conf), []).extend(steps)
+    for rel, more in (extra or {}).items():
+        by_file.setdefault(rel, []).extend(more)
     site = {p.name for p in patches if p.origin != BUILT_IN}
     files = [plan_file(home / rel, rel, steps, site) for rel, steps in by_file.items()]
     return Plan(home=home, node=node, product=product, files=files, skipped=skipped)

@@ -217,3 +217,13 @@ def applies(product: Product, targets: Sequence[str], versions: str | None = Non
         if key == product.key and (profile or product.profiles[0]) == product.profile:
             return True
     return False
+
+
+# Products whose cipher tool (wso2/cipher-tool 1.1.0 on, December 2018) encrypts with /Server/Security/InternalKeyStore
+# whenever carbon.xml has one: the secure vault must then use that keystore too (wso2patch.vault.keystore.pick).
+VAULT_INTERNAL_KEYSTORE: dict[str, str] = {"ei": ">=6.5"}
+
+
+def vault_prefers_internal(product: Product) -> bool:
+    versions = VAULT_INTERNAL_KEYSTORE.get(product.key)
+    return versions is not None and satisfies(product.version, versions)

@@ -53,7 +53,7 @@ def error_document(command: str | None, kind: str, message: str, exit_code: int)
 
 def plain(value: Any, clean: Clean, clean_diff: Clean | None = None) -> Any:
     """dataclasses.asdict, but paths as strings, enums as their numbers, every string masked (diffs as diffs), and
-    the fields marked OMIT_NONE left out when None."""
+    the fields marked OMIT_NONE left out when None, those marked internal (the journal's own) always."""
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, int):
@@ -64,7 +64,7 @@ def plain(value: Any, clean: Clean, clean_diff: Clean | None = None) -> Any:
         out = {}
         for f in fields(value):
             v = getattr(value, f.name)
-            if v is None and f.metadata.get("omit_none"):
+            if (v is None and f.metadata.get("omit_none")) or f.metadata.get("internal"):
                 continue
             diff = f.metadata.get("diff") and isinstance(v, str)
             out[f.name] = (clean_diff or clean)(v) if diff else plain(v, clean, clean_diff)

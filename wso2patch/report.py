@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wso2patch.diff import file_diff
-from wso2patch.entries import as_dict
+from wso2patch.entries import shown
 from wso2patch.errors import Wso2PatchError
 from wso2patch.plan import Plan
 from wso2patch.schema import SCHEMA
@@ -122,7 +122,7 @@ class Report:
         entry = plan_json(plan, with_diff=with_diff and self.json_mode, reveal=self.reveal)
         entry["status"] = status
         if tx is not None:
-            entry["transaction"] = as_dict(tx)
+            entry["transaction"] = shown(tx)
         self.nodes.append(entry)
 
     def error(self, e: Wso2PatchError) -> int:

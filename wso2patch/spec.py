@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wso2patch import digest, hosts, spec_cluster, spec_db, spec_site
+from wso2patch import digest, hosts, spec_cluster, spec_db, spec_site, spec_vault
 from wso2patch.errors import SpecError
 from wso2patch.products import spec_profiles
 from wso2patch.spec_cluster import Cluster, Registry
@@ -24,9 +24,9 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "cluster": {"domain": (str, False), **spec_cluster.CLUSTER_KEYS, **spec_site.CLUSTER_KEYS},
     "node": {"id": (int, True), "host": (str, True), "offset": (int, False), "home": (str, False),
              "member_port": (int, False), "profile": (str, False), "role": (str, False)},
-    **spec_cluster.SCHEMA, **spec_db.SCHEMA, **spec_site.SCHEMA,
+    **spec_cluster.SCHEMA, **spec_db.SCHEMA, **spec_site.SCHEMA, **spec_vault.SCHEMA,
 }
-TOP = {"cluster": dict, "database": dict, "registry": dict, "node": list, "patches": dict}
+TOP = {"cluster": dict, "database": dict, "registry": dict, "node": list, "patches": dict, "vault": dict}
 ROLES = ("manager", "worker")
 SUB_DOMAINS = {"manager": "mgt", "worker": "worker"}  # axis2.xml clustering property subDomain, as WSO2 names them
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
@@ -70,6 +70,7 @@ class Spec:
     registry: Registry = spec_cluster.DEFAULT_REGISTRY
     hazelcast: Mapping[str, str] | None = None  # [cluster.hazelcast], values as Java reads them; None: no table
     site: SitePatches = spec_site.NO_SITE_PATCHES  # [patches]
+    vault: spec_vault.Vault = spec_vault.NO_VAULT  # [vault]
 
     def node(self, node_id: int) -> Node:
         for n in self.nodes:
@@ -86,7 +87,7 @@ class Spec:
         n = self.node(node_id)
         v = {"node.id": str(n.id), "node.host": n.host, "node.url_host": n.url_host, "node.offset": str(n.offset),
              "node.member_port": str(n.member_port), "node.https_port": str(n.https_port),
-             **self.db.values(node_id), **self.cluster.values(n), **self.registry.values(),
+             **self.db.values(node_id), **self.cluster.values(n), **self.registry.values(), **self.vault.values(),
              "registry.read_only": "true" if n.role == "worker" else "false"}  # WSO2: workers mount read-only
         if n.role is not None:
             v["node.role"] = n.role
@@ -223,7 +224,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
         if key not in TOP:
             close = difflib.get_close_matches(key, TOP, n=1)
             raise c.fail(f"unknown table [{key}]", key, hint=f"did you mean [{close[0]}]?" if close else
-                         "known tables: [cluster], [database], [registry], [[node]], [patches]")
+                         "known tables: [cluster], [database], [registry], [[node]], [patches], [vault]")
         if not isinstance(value, TOP[key]):
             raise c.fail(f"{key} must be {'[[node]] tables' if key == 'node' else f'a [{key}] table'}", key)
     raw_cluster = c.table(data.get("cluster", {}), "cluster")
@@ -245,7 +246,8 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
     return Spec(path=path, sha256=digest, domain=data.get("cluster", {}).get("domain"),
                 nodes=tuple(sorted(nodes, key=lambda n: n.id)), db=db, cluster=cluster, registry=registry,
                 hazelcast=spec_site.load_hazelcast(c, raw_cluster),
-                site=spec_site.load_patches_table(c, path, data.get("patches", {})))
+                site=spec_site.load_patches_table(c, path, data.get("patches", {})),
+                vault=spec_vault.load(c, data.get("vault", {})))
 
 
 def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:

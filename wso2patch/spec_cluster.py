@@ -39,6 +39,9 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}\Z")
 _REGISTRY_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+\Z")
 
 
+STANDARD_PORTS = (("http", 80), ("https", 443))
+
+
 @dataclass(frozen=True)
 class Cluster:
     hostname: str | None = None  # the load balancer's host name: carbon.xml HostName
@@ -53,6 +56,9 @@ class Cluster:
         mgt = hosts.url_host(self.mgt_hostname) if self.mgt_hostname else host
         v = {"node.hostname": host, "node.mgt_hostname": mgt, "cluster.membership": self.membership}
         v.update({f"cluster.proxy_ports.{k}": str(p) for k, p in self.proxy_ports.items()})
+        if self.hostname:  # the load balancer's URLs: its ports are the proxy ports when set, else the standard ones
+            v["cluster.hostname"] = host
+            v.update({f"cluster.url.{s}": f"{s}://{host}:{self.proxy_ports.get(s, d)}" for s, d in STANDARD_PORTS})
         v.update({f"cluster.kubernetes.{k}": s for k, s in self.kubernetes.items()})
         v.update({f"cluster.aws.{k}": s for k, s in self.aws.items()})
         return v

@@ -77,7 +77,7 @@ class StateDir:
                 link = stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
                 raise self.refuse(rel, "is a symbolic link" if link else "is not a directory") from None
             with contextlib.suppress(FileExistsError):  # another process may have made it first: open that one
-                os.mkdir(name, 0o777, dir_fd=parent)
+                os.mkdir(name, 0o700 if name == STATE_DIR and not rel else 0o777, dir_fd=parent)  # backups: secrets
                 made = True
             tried = True
         if made:

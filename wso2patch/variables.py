@@ -27,14 +27,30 @@ KUBERNETES = frozenset(f"cluster.kubernetes.{k}" for k in ("namespace", "service
                                                            "skip_ssl_verification", "use_dns"))
 AWS = frozenset(f"cluster.aws.{k}" for k in ("access_key", "secret_key", "security_group", "region", "tag_key",
                                              "tag_value"))
+# [vault]: set only when on. The workflow adds the rest when the vault is on (wso2patch.vault.inputs): each
+# secret's alias (vault.alias.<name>, named in patches/vault/secrets.toml), and where the vault's files are.
+VAULT_SPEC = frozenset({"vault.enabled", "vault.include_stock"})
+VAULT_SECRETS = ("local", "registry", "governance", "user", "mb_store", "aws_secret_key")
+VAULT_WORKFLOW = frozenset({*(f"vault.alias.{s}" for s in VAULT_SECRETS), "vault.keystore.location",
+                            "vault.keystore.type", "vault.keystore.alias", "vault.cipher_text"})
+# The values that are secrets: with the vault on, every one reads 'password' (a site patch using one cannot write
+# it in clear); those the vault table names are encrypted.
+SECRET_VALUES = frozenset({"db.password", "cluster.aws.secret_key",
+                           *(f"db.password.{kind}" for kind in DB_KINDS + OPTIONAL_DB_KINDS)})
 ROLE = frozenset({"node.role", "node.sub_domain"})  # [[node]] role: manager (subDomain mgt) or worker
+# [cluster] hostname: the load balancer's name (IPv6 bracketed) and its base URLs scheme://name:port (the proxy port
+# when [cluster.proxy_ports] sets one, else 80 / 443)
+LOAD_BALANCER = frozenset({"cluster.hostname", "cluster.url.http", "cluster.url.https"})
 GOVERNANCE = frozenset(pattern.format(kind=kind) for pattern in PATTERNS for kind in OPTIONAL_DB_KINDS)
 # Present only when the spec sets them: an op using one must be guarded by `when` naming it (or, for a
 # family below, any name of its family).
 OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options", "cluster.proxy_ports.http",
-                                      "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE | ROLE
+                                      "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE | ROLE | \
+    LOAD_BALANCER | VAULT_SPEC | VAULT_WORKFLOW
 # Names that are set together: one of them in `when` guards all of them.
-FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE)
+FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE, LOAD_BALANCER,
+                                        frozenset({"vault.enabled", "vault.keystore.location", "vault.keystore.type",
+                                                   "vault.keystore.alias", "vault.cipher_text"}))
 # The detected product of the node's home, added when a node is planned (never by the spec): always present then.
 PRODUCT: frozenset[str] = frozenset({"product.key", "product.profile", "product.version"})
 # One row per peer, only inside an op with `for_each = "peer"` (merged over the node's values).
@@ -43,9 +59,14 @@ KNOWN: frozenset[str] = NODE | PRODUCT | OPTIONAL
 # Spec tables of free-form keys: `when` may name one (the op is skipped when the spec has no such table), and
 # `for_each` repeats an op once per key, in the spec's order, each row giving {item.key} and {item.value}.
 ITEM: frozenset[str] = frozenset({"item.key", "item.value"})
-TABLES: frozenset[str] = frozenset({"cluster.hazelcast"})
+# The vault's rows, computed by the workflow: each secret wso2patch encrypts (its alias, cipher text and the
+# cipher-tool.properties target), and the aliases it wrote before that are no longer encrypted (set only when some).
+SECRET: frozenset[str] = frozenset({"secret.alias", "secret.cipher", "secret.target"})
+RETIRED: frozenset[str] = frozenset({"secret.alias"})
+TABLES: frozenset[str] = frozenset({"cluster.hazelcast", "vault.retired"})
 # What `for_each` may name, and the names each of its rows adds.
-ROWS: dict[str, frozenset[str]] = {"peer": PEER, **{t: ITEM for t in sorted(TABLES)}}
+ROWS: dict[str, frozenset[str]] = {"peer": PEER, "cluster.hazelcast": ITEM, "vault.secret": SECRET,
+                                   "vault.retired": RETIRED}
 
 
 def guarded(name: str, guard: str | None) -> bool:

@@ -25,9 +25,11 @@ from wso2patch.errors import (
 )
 from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
 from wso2patch.patchset import BUILT_IN, Patch, applicable, is_for, load_patches
-from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
+from wso2patch.plan import OpResult, Plan, check_home, not_regular
 from wso2patch.products import Product
 from wso2patch.spec import Spec, find_spec, load_spec
+from wso2patch.vault.inputs import owner_only, store_key
+from wso2patch.vault.planning import plan_with_vault
 
 if TYPE_CHECKING:
     from wso2patch import txn
@@ -110,8 +112,8 @@ def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None 
     """`product`: the home's, when the caller has detected it already (node_product)."""
     spec.node(node_id)  # an unknown node is reported before the home is looked at
     product = product or node_product(spec, node_id, home)
-    plan = build_plan(home, node_id, product, patches or spec_patches(spec), node_values(spec, node_id, product),
-                      spec.peer_values(node_id), spec.rows())
+    plan = plan_with_vault(home, node_id, product, patches or spec_patches(spec), node_values(spec, node_id, product),
+                           spec.peer_values(node_id), spec.rows(), journal_of(home).load(), managed_by(spec))
     if jdbc_driver is not None:
         plan.copies.append(driver_copy(home, jdbc_driver, product.lib))
     return plan
@@ -333,8 +335,12 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes = [txn.Change(f.rel, f.old if f.existed else None, f.new) for f in plan.changed]
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
-    return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
-                      spec_sha=spec.sha256, patches=applied, profile=journal_profile(plan.product))
+    if plan.vault_key is not None:  # the key the cipher texts were recognised with from now on
+        store_key(plan.home, plan.vault_key)
+    tx = txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
+                    spec_sha=spec.sha256, patches=applied, profile=journal_profile(plan.product), vault=plan.vault)
+    owner_only(plan.home)  # once the commit went through: a refused apply changes nothing, not even a mode
+    return tx
 
 
 def journal_profile(product: Product) -> str | None:

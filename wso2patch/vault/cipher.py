@@ -46,12 +46,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey as RSAPublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from wso2patch.errors import ConfigError, SpecError, WriteError
 
-KEY_FILE = "vault-key"
+KEY_FILE = "vault-key"  # vault.inputs.KEY_FILE names it too, without importing cryptography
 KEY_BYTES = 32
 TAG_PREFIX = "hmac-sha256-v1:"
 _DOMAIN = b"wso2patch-vault-v1"
@@ -125,6 +125,12 @@ def read_key(path: Path) -> bytes | None:
 def create_key(path: Path) -> bytes:
     """Make a new key and store it at `path`, readable by its owner only; never replaces a file."""
     key = secrets.token_bytes(KEY_BYTES)
+    store_key(path, key)
+    return key
+
+
+def store_key(path: Path, key: bytes) -> None:
+    """Store `key` at `path`, readable by its owner only; never replaces a file."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as e:
@@ -143,4 +149,3 @@ def create_key(path: Path) -> bytes:
         with contextlib.suppress(OSError):
             path.unlink()
         raise WriteError(f"the vault key cannot be written: {e.strerror}", where=path) from None
-    return key

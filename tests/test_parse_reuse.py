@@ -51,9 +51,12 @@ def test_a_plan_from_a_kept_doc_is_the_plan_from_a_fresh_parse(tmp_path: Path) -
 def test_the_second_run_starts_from_the_result_itself() -> None:
     doc = Doc(CARBON, where="carbon.xml")
     end = CARBON.index(b"</Server>")
-    after = doc.apply([Edit(end, end, "    <Port>1</Port>\n")])  # new markup: scanned, nothing to check
+    after = doc.apply([Edit(end, end, "    <?pi x?>\n")])  # a processing instruction: scanned, nothing to check
     assert after.scanned
     assert replan_doc(after) is after
     moved = doc.apply(text_edits(doc, doc.xpath("/Server/HostName")[0], "10.0.0.1"))  # spans moved: checked
     assert not moved.scanned
     assert replan_doc(moved) is moved
+    added = doc.apply([Edit(end, end, "    <Port>1</Port>\n")])  # a whole element: moved too
+    assert not added.scanned
+    assert replan_doc(added) is added

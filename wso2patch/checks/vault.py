@@ -1,7 +1,8 @@
 """Secure-vault rules, node by node, from the files alone (or the bytes a plan would write).
 
 One module per rule: vault-aliases (vaultaliases: every alias encrypted, every entry referenced), vault-config
-(vaultconf: secret-conf.properties and its identity keystore) and vault-clear (vaultclear: no secret left in
+(vaultconf: secret-conf.properties, its identity keystore inside this home; vaultidentity: that keystore is the one
+the cipher tool encrypts with, its password not in clear) and vault-clear (vaultclear: no secret left in
 clear while the vault is in use). A finding names the alias, the element and the line, never a value.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wso2patch.checks import Ctx, NodeView, vaultaliases, vaultclear, vaultconf
+from wso2patch.checks import Ctx, NodeView, vaultaliases, vaultclear, vaultconf, vaultidentity
 from wso2patch.checks.vaultfiles import CONF, Files, alias_uses
 from wso2patch.checks.vaultreport import Report
 from wso2patch.effective import Where
@@ -30,16 +31,20 @@ def run(ctx: Ctx) -> None:
     enabled = spec_vault(ctx.spec)
     for n in ctx.here:
         assert n.eff is not None
-        for level, rule, message, where in judge(Files(n.eff.home, n.eff.planned), conf_root(n), enabled).out:
+        internal = vaultidentity.prefers_internal(n.eff.product)
+        for level, rule, message, where in judge(Files(n.eff.home, n.eff.planned), conf_root(n), enabled,
+                                                 prefer_internal=internal).out:
             ctx.add(level, rule, n, message, where=where)
 
 
-def judge(files: Files, conf: str = CONF, enabled: bool = False) -> Report:
-    """Every vault rule on one home. enabled: the spec turns the vault on (else: in use when an alias is)."""
+def judge(files: Files, conf: str = CONF, enabled: bool = False, *, prefer_internal: bool = False) -> Report:
+    """Every vault rule on one home. enabled: the spec turns the vault on (else: in use when an alias is).
+    prefer_internal: the product's cipher tool encrypts with carbon.xml's InternalKeyStore (EI 6.5, 6.6)."""
     r = Report()
     uses = alias_uses(files, conf)
     in_use = enabled or bool(uses)
-    cipher_rel = vaultconf.check(r, files, conf) if in_use else f"{conf}/security/cipher-text.properties"
+    default = f"{conf}/security/cipher-text.properties"
+    cipher_rel = vaultconf.check(r, files, conf, prefer_internal) if in_use else default
     if cipher_rel is not None:
         vaultaliases.check(r, files, cipher_rel, uses, in_use)
     if in_use:

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from wso2patch.checks import vaultidentity
 from wso2patch.checks.vaultfiles import Files, absolute, inside, other_home, resolve
 from wso2patch.checks.vaultreport import Report
 from wso2patch.effective import Where
 
 
-def check(r: Report, files: Files, conf: str) -> str | None:
-    """secret-conf.properties: the file repository on, the identity keystore inside this home. Returns the
-    cipher-text file it names, relative to the home (None: it names one that cannot be judged)."""
+def check(r: Report, files: Files, conf: str, prefer_internal: bool = False) -> str | None:
+    """secret-conf.properties: the file repository on, the identity keystore inside this home and the one carbon.xml
+    encrypts with (prefer_internal: its InternalKeyStore, see vaultidentity). Returns the cipher-text file it names,
+    relative to the home (None: it names one that cannot be judged)."""
     rel = f"{conf}/security/secret-conf.properties"
     default = f"{conf}/security/cipher-text.properties"
     props = files.properties(rel)
@@ -34,7 +36,7 @@ def check(r: Report, files: Files, conf: str) -> str | None:
         bad = True
         r.add("error", "vault-config", "secretRepositories.file.provider is not a FileBaseSecretRepositoryProvider",
               Where(rel, "secretRepositories.file.provider", pline))
-    bad |= _keystore(r, files, rel, props)
+    keystore_bad = _keystore(r, files, rel, props)
     location, lline = props.get("secretRepositories.file.location", ("", None))
     cipher = inside(files.home, location) if location.strip() else default
     if cipher is None:
@@ -42,6 +44,8 @@ def check(r: Report, files: Files, conf: str) -> str | None:
         r.add("error", "vault-config", f"secretRepositories.file.location points at {resolve(files.home, location)}, "
               f"outside this home ({absolute(files.home)}): point it at {default}",
               Where(rel, "secretRepositories.file.location", lline))
+    bad |= keystore_bad | vaultidentity.check(r, files, conf, rel, props, cipher, location_ok=not keystore_bad,
+                                              prefer_internal=prefer_internal)
     if not bad:
         r.add("ok", "vault-config", f"the file repository decrypts {cipher} with "
               f"{props['keystore.identity.location'][0].strip()}", Where(rel, "", None))

@@ -23,6 +23,7 @@ from wso2patch.patchcheck import KINDS
 from wso2patch.patchset import load_patch, load_patches, parse_patch
 
 HEAD = 'description = "An extra patch"\nfile = "repository/conf/carbon.xml"\n'
+NEW_HEAD = 'description = "An extra patch"\nproducts = ["mb", "carbon"]\nfile = "carbon.xml"\n'  # issue 11's format
 SET = '[[op]]\nkind = "set_text"\nxpath = "/Server/Ports/Offset"\nvalue = "{node.offset}"\n'
 MARK = "# <-"  # ends the line the error must name
 
@@ -59,6 +60,22 @@ class BadPatch:
 
 
 BAD: list[BadPatch] = [
+    # products, versions and paths (issue 11)
+    BadPatch("builtin-without-products", HEAD + SET, ("a built-in patch needs 'products'",)),
+    BadPatch("unknown-product", f'description = "d"\nproducts = ["mb", "apim"]  {MARK}\nfile = "carbon.xml"\n' + SET,
+             ("key 'products': unknown product 'apim' (known: mb, carbon, ei, esb, is, am)",)),
+    BadPatch("unknown-profile", f'description = "d"\nproducts = ["ei:brokr"]  {MARK}\nfile = "carbon.xml"\n' + SET,
+             ("key 'products': WSO2 Enterprise Integrator has no profile 'brokr'",)),
+    BadPatch("products-not-array", f'description = "d"\nproducts = "mb"  {MARK}\nfile = "carbon.xml"\n' + SET,
+             ("key 'products': must be an array of product names, not a string",)),
+    BadPatch("products-empty", f'description = "d"\nproducts = []  {MARK}\nfile = "carbon.xml"\n' + SET,
+             ("key 'products': no products named",)),
+    BadPatch("bad-versions", f'description = "d"\nproducts = ["ei"]\nversions = ">=six"  {MARK}\nfile = "carbon.xml"\n'
+             + SET, ("key 'versions': 'six' is not a version number",)),
+    BadPatch("products-with-home-path",
+             f'description = "d"\nproducts = ["mb"]\nfile = "repository/conf/carbon.xml"  {MARK}\n' + SET,
+             ("key 'file': 'repository/conf/carbon.xml': with 'products', paths are relative to the product's "
+              "config root (write 'carbon.xml')",)),
     # the file as a whole
     BadPatch("toml-syntax", HEAD + '[[op]]\nkind = "set_text"\nxpath = \n', ("invalid TOML: Invalid value",), ":5:9"),
     BadPatch("toml-unterminated", HEAD + '[[op]]\nkind = "set_text\n', ("invalid TOML: Illegal character '\\n'",),
@@ -185,8 +202,8 @@ BAD: list[BadPatch] = [
           ("doctype", '"<!DOCTYPE A><A/>"', "a template cannot have a DOCTYPE"),
       ]),
     # names across the set
-    BadPatch("name-collision", HEAD + SET, ("the patch name 'datasources' is also the name of 31-datasources.toml",),
-             "", name="95-datasources.toml"),
+    BadPatch("name-collision", NEW_HEAD + SET,
+             ("the patch name 'datasources' is also the name of 31-datasources.toml",), "", name="95-datasources.toml"),
     BadPatch("name-empty", HEAD + SET, ("the patch name '' ",), "", name="90-.toml"),
     BadPatch("name-odd", HEAD + SET, ("the patch name 'my patch'",), "", name="90-my patch.toml"),
 ]
@@ -257,7 +274,7 @@ def test_a_valid_extra_patch_is_listed_and_applied(tmp_path: Path, cluster: Any,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The positive twin: the same route with a good extra patch (literal braces, a guarded optional value)."""
     env = make_env(tmp_path, cluster, MB_HOME)
-    good = BadPatch("good", 'description = "Mark the server"\nfile = "repository/conf/carbon.xml"\n'
+    good = BadPatch("good", 'description = "Mark the server"\nproducts = ["mb"]\nfile = "carbon.xml"\n'
                     '[[op]]\nkind = "ensure"\nparent = "/Server"\nkey = "@name"\n'
                     'element = "<Marker name=\\"cluster\\">${{x}} {cluster.domain} &amp; {node.host}</Marker>"\n'
                     'when = "cluster.domain"\n', ())

@@ -170,7 +170,9 @@ def test_db_init_and_check_db_documents(cli: Cli, mariadb: MariaDB, tmp_path: Pa
 def _status_doc() -> dict[str, Any]:
     return {"schema": SCHEMA, "command": "status", "status": "pending", "exit_code": 1, "warnings": [],
             "patches": ["clustering"],
-            "nodes": [{"node": 1, "home": "/h", "patches": [{"name": "clustering", "state": "pending"}]}]}
+            "nodes": [{"node": 1, "home": "/h", "patches": [{"name": "clustering", "state": "pending"}],
+                       "product": {"key": "mb", "name": "WSO2 Message Broker", "version": "3.2.0", "profile": "default",
+                                   "conf": "repository/conf"}}]}
 
 
 @pytest.mark.parametrize("spoil", [
@@ -182,8 +184,10 @@ def _status_doc() -> dict[str, Any]:
     lambda d: d["nodes"][0]["patches"][0].update(state="None"),
     lambda d: d.update(schema="wso2patch/1"),
     lambda d: d.update(status="error"),  # an error document needs its error
+    lambda d: d["nodes"][0].pop("product"),  # issue 11: every node says what its home holds
+    lambda d: d["nodes"][0]["product"].update(version=6.4),
 ], ids=["node-text", "exit-code", "unknown-key", "error-on-success", "no-warnings", "bad-state", "old-schema",
-        "error-without-error"])
+        "error-without-error", "no-product", "product-version-number"])
 def test_the_schema_refuses(spoil: Callable[[dict[str, Any]], object]) -> None:
     doc = _status_doc()
     assert not problems(doc)
@@ -196,9 +200,10 @@ def test_the_schema_refuses(spoil: Callable[[dict[str, Any]], object]) -> None:
 def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli: Cli, cluster: Cluster,
                                                                             tmp_path: Path,
                                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
     from wso2patch.commands.nodes import ApplyResult, DiffResult, NodePlanResult
+    from wso2patch.entries import as_dict
     from wso2patch.errors import ExitCode
     from wso2patch.render import document, plain, show
     from wso2patch.report import Report, plan_json
@@ -229,7 +234,7 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
     (tx,) = journal_of(h2).load()
     done = NodePlanResult.from_plan(plan, "applied", tx)
     assert plain(done, str) == plan_json(plan, with_diff=True, reveal=True) | {"status": "applied",
-                                                                                "transaction": asdict(tx)}
+                                                                                "transaction": as_dict(tx)}
     result = ApplyResult(status="applied", nodes=[done])
     assert_valid(document(result, str))
     after_recovery = ApplyResult(status="applied", nodes=[replace(done, recovered=[tx])])

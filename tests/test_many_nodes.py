@@ -21,6 +21,7 @@ from tests.test_signals import DELAY, changed, config, finish, start, states, wa
 
 Cluster = Callable[[Path], tuple[Path, Path, Path]]
 CARBON_XML = "repository/conf/carbon.xml"
+MB = "WSO2 Message Broker 3.2.0"  # what the mb-home fixture is: diff and apply name it beside each home (issue 11)
 REGISTRY_XML = "repository/conf/registry.xml"
 
 
@@ -48,8 +49,8 @@ def test_diff_of_several_nodes_heads_each_diff_and_lists_the_missing_home(cli: C
     assert [out[i] for i in heads] == [f"# node 1 ({h1})", f"# node 2 ({h2})"]
     assert heads[0] == 0 and out[1].startswith("--- a/") and out[heads[1] + 1].startswith("--- a/")
     err = r.stderr.splitlines()
-    assert err[0].startswith(f"node 1 ({h1}): 6 file(s) would change: ")
-    assert err[1].startswith(f"node 2 ({h2}): 6 file(s) would change: ")
+    assert err[0].startswith(f"node 1 ({h1}, {MB}): 6 file(s) would change: ")
+    assert err[1].startswith(f"node 2 ({h2}, {MB}): 6 file(s) would change: ")
     assert err[2] == f"node 3 ({h3}): home not on this machine, skipped"
     doc = document(cli("diff", "--spec", spec, "--json"))
     assert (doc["status"], doc["exit_code"]) == ("pending", 1)
@@ -82,7 +83,7 @@ def test_apply_all_lists_the_missing_home_and_its_twin_changes_nothing(cli: Cli,
     spec, h1, h2, h3 = three_nodes(cluster, tmp_path)
     r = cli("apply", "--spec", spec, "--all", "--yes")
     assert r.exit_code == 0, r.output
-    assert f"node 1 ({h1}): wrote 6 file(s)" in r.stdout and f"node 2 ({h2}): wrote 6 file(s)" in r.stdout
+    assert f"node 1 ({h1}, {MB}): wrote 6 file(s)" in r.stdout and f"node 2 ({h2}, {MB}): wrote 6 file(s)" in r.stdout
     assert f"node 3 ({h3}): home not on this machine, skipped" in r.stderr
     assert states(h1) == states(h2) == ["committed"]
     before = snapshot(h1), snapshot(h2)
@@ -104,7 +105,7 @@ def test_apply_all_goes_on_past_a_failed_node_and_exits_with_its_code(cli: Cli, 
     assert snapshot(h1) == stock1 and states(h2) == ["committed"]
     r = cli("apply", "--spec", spec, "--all", "--yes")  # the twin: node 2 is done, node 1 still fails
     assert r.exit_code == 5, r.output
-    assert f"node 2 ({h2}): already applied" in r.stdout
+    assert f"node 2 ({h2}, {MB}): already applied" in r.stdout
     lines = r.stderr.splitlines()
     assert [line.split(":")[0] for line in lines] == [f"node 1 ({h1})", f"node 3 ({h3})"]
     assert lines[0].startswith(f"node 1 ({h1}): failed: {h1 / REGISTRY_XML}:")

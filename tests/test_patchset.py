@@ -32,7 +32,8 @@ def test_the_shipped_patch_set_loads_in_order_with_descriptions() -> None:
                                          "carbon-db-off", "datasources", "mb-store", "registry-mounts", "user-store",
                                          "thrift-host"]
     assert all(p.description and "\n" not in p.description for p in patches)
-    assert {p.name for p in patches if p.requires} == {"mb-store", "thrift-host"}
+    assert {p.name for p in patches if p.products == ("mb", "ei:broker")} == {"mb-store", "thrift-host"}
+    assert all(p.products for p in patches) and not any(p.requires for p in patches)
 
 
 def test_members_render_one_per_peer_with_escaped_values() -> None:

@@ -5,6 +5,7 @@ over a spec table. Every operation has an applies twin and an already twin."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, copy_tree, snapshot
 from wso2patch import txn, variables
+from wso2patch.detect import detect
 from wso2patch.diff import file_diff
 from wso2patch.errors import ConfigError, PatchError
 from wso2patch.patchset import Patch, load_patches, parse_patch
@@ -27,7 +29,7 @@ STOCKLIKE = b"hazelcast.max.no.heartbeat.seconds=300\nhazelcast.logging.type=log
 def patch(body: str, name: str = "90-site.toml", file: str = PROPS, origin: str = "built-in") -> Patch:
     text = f'description = "a site patch"\nfile = "{file}"\n{body}'
     p = parse_patch(Path(name), tomllib.loads(text), text)
-    return Patch(p.name, p.path, p.description, p.file, p.requires, p.ops, origin)
+    return replace(p, origin=origin)
 
 
 def op(kind: str, key: str, value: str | None = None, extra: str = "") -> str:
@@ -39,7 +41,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def plan_of(h: Path, *patches: Patch, rows: dict[str, list[dict[str, str]]] | None = None) -> Plan:
-    return build_plan(h, 1, list(patches), {"node.id": "1", "node.host": "10.0.0.1"}, [], rows)
+    return build_plan(h, 1, detect(h), list(patches), {"node.id": "1", "node.host": "10.0.0.1"}, [], rows)
 
 
 def only(plan: Plan) -> FilePlan:
@@ -233,7 +235,7 @@ def test_hostile_values_are_escaped_and_read_back_exactly(tmp_path: Path) -> Non
     h = home(tmp_path)
     nasty = "p#s=w:rd! \\u0041 \\ é€\t"
     p = patch(op("set_property", "db.pass", "{db.password}") + op("set_property", "{db.password}", "x"))
-    f = build_plan(h, 1, [p], {"db.password": nasty}, []).files[0]
+    f = build_plan(h, 1, detect(h), [p], {"db.password": nasty}, []).files[0]
     assert java(f.new)["db.pass"] == nasty and java(f.new)[nasty] == "x"
     f.new.decode("ascii")  # everything past printable ASCII is written as \uXXXX
 

@@ -122,6 +122,7 @@ def test_example_values_node2(tmp_path: Path) -> None:
         **{f"db.{what}.{kind}": value for kind in ("user", "registry", "local", "mb_store")
            for what, value in (("username", "regadmin"), ("password", "regadmin"))},
         "db.local": "mysql",
+        "registry.read_only": "false",
         "node.hostname": "10.100.7.118",
         "node.mgt_hostname": "10.100.7.118",
         "cluster.membership": "wka",

@@ -71,9 +71,13 @@ def init(path: Annotated[Path, typer.Argument(help="where to write the spec")] =
 
 
 @app.command()
-def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
+def patches(spec: SpecOpt = None, json_: JsonOpt = False, quiet: QuietOpt = False,
+            home: Annotated[Path | None, typer.Option("--home", help="list only the patches for the product (and the "
+                                                      "spec's profile) this home holds", show_default=False)] = None,
+            node: Annotated[int | None, typer.Option("--node", help="the patches for this node's home and profile",
+                                                     show_default=False)] = None) -> None:
     """List the patch set, one line per patch, with where each comes from (the spec's [patches] included)."""
-    _exit(lambda: shell.patches(spec=spec, json_=json_, quiet=quiet))
+    _exit(lambda: shell.patches(spec=spec, home=home, node=node, json_=json_, quiet=quiet))
 
 
 @app.command()

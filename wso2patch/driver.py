@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wso2patch.errors import ConfigError
+from wso2patch.products import driver_dirs
 
-DRIVER_DIR = "repository/components/lib"
+DRIVER_DIR = "repository/components/lib"  # MB, Carbon, ESB; the product table says each product's (EI: lib)
 DRIVER_CLASSES = ("com/mysql/jdbc/Driver.class", "com/mysql/cj/jdbc/Driver.class")
 
 
@@ -27,14 +28,14 @@ class FileCopy:
 
 
 def is_driver_path(rel: str) -> bool:
-    """repository/components/lib/<name>.jar: the only file wso2patch copies into a home."""
+    """<a product's driver folder>/<name>.jar: the only file wso2patch copies into a home."""
     folder, _, name = rel.rpartition("/")
-    return folder == DRIVER_DIR and name.endswith(".jar") and not name.startswith(".") and name.isprintable()
+    return folder in driver_dirs() and name.endswith(".jar") and not name.startswith(".") and name.isprintable()
 
 
-def driver_copy(home: Path, jar: Path) -> FileCopy:
-    """Check that `jar` is a MySQL Connector/J jar, and plan its copy into repository/components/lib."""
-    if not is_driver_path(f"{DRIVER_DIR}/{jar.name}"):
+def driver_copy(home: Path, jar: Path, lib: str = DRIVER_DIR) -> FileCopy:
+    """Check that `jar` is a MySQL Connector/J jar, and plan its copy into the product's `lib` folder."""
+    if not is_driver_path(f"{lib}/{jar.name}"):
         raise ConfigError("a driver jar's name must end in .jar (and not start with a dot)", where=jar,
                           hint="pass the mysql-connector-java jar under its own name")
     import zipfile  # only with --jdbc-driver: zipfile and what it imports cost a tenth of the floor
@@ -52,10 +53,10 @@ def driver_copy(home: Path, jar: Path) -> FileCopy:
     if not names.intersection(DRIVER_CLASSES):
         raise ConfigError("not a MySQL Connector/J jar (no com.mysql.jdbc.Driver or com.mysql.cj.jdbc.Driver)",
                           where=jar, hint="pass the mysql-connector-java jar")
-    rel = f"{DRIVER_DIR}/{jar.name}"
+    rel = f"{lib}/{jar.name}"
     target = home / rel
     if not target.parent.is_dir():
-        raise ConfigError(f"{DRIVER_DIR} is missing", where=home, hint="is this a complete product home?")
+        raise ConfigError(f"{lib} is missing", where=home, hint="is this a complete product home?")
     return FileCopy(rel=rel, path=target, old=_present(target), new=data)
 
 
@@ -77,7 +78,7 @@ def _present(target: Path) -> bytes | None:
         return f.read()
 
 
-def driver_jars(home: Path) -> list[Path]:
-    """MySQL connector jars already in the home (check warns when there is none)."""
-    lib = home / DRIVER_DIR
-    return sorted(lib.glob("mysql-connector-*.jar")) if lib.is_dir() else []
+def driver_jars(home: Path, lib: str = DRIVER_DIR) -> list[Path]:
+    """MySQL connector jars already in the home's `lib` folder (check warns when there is none)."""
+    folder = home / lib
+    return sorted(folder.glob("mysql-connector-*.jar")) if folder.is_dir() else []

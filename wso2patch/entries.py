@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
+from wso2patch.products import PROFILE_NAME
 from wso2patch.statedir import STATE_DIR
 
 State = Literal["pending", "committed", "rolling_back", "rolled_back", "recovered"]
@@ -43,6 +44,16 @@ class Transaction:
     state: State
     files: list[FileRecord] = field(default_factory=list)
     patches: list[str] = field(default_factory=list)  # the patches that changed something
+    # the product profile patched (EI: "broker"); None: the main one (and every journal before issue 11)
+    profile: str | None = field(default=None, metadata={"omit_none": True})
+
+
+def as_dict(tx: Transaction) -> dict[str, Any]:
+    """A transaction as the journal (and --json) keeps it: no profile field for the main profile, as before."""
+    out = asdict(tx)
+    if out["profile"] is None:
+        del out["profile"]
+    return out
 
 
 def show(value: object) -> str:
@@ -92,7 +103,7 @@ def _file(where: str, tx_id: str, entry: Any, managed: Managed) -> FileRecord:
 
 
 def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
-    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches"})
+    t = _fields(f"transaction #{n}", entry, _TX_KEYS, {"files", "patches", "profile"})
     tx_id = t["id"]
     if not (isinstance(tx_id, str) and TX_ID.fullmatch(tx_id)):
         raise ValueError(f"transaction #{n}: id {show(tx_id)} is not a wso2patch transaction id; refused")
@@ -110,9 +121,12 @@ def _transaction(n: int, entry: Any, managed: Managed) -> Transaction:
         raise ValueError(f"{where}: patches is not a list of names")
     if not isinstance(files, list):
         raise ValueError(f"{where}: files is not a list")
+    profile = t.get("profile")
+    if not (profile is None or (isinstance(profile, str) and PROFILE_NAME.match(profile))):
+        raise ValueError(f"{where}: profile {show(profile)} is not a product profile name")
     records = [_file(f"{where} file #{i}", tx_id, f, managed) for i, f in enumerate(files, 1)]
     return Transaction(id=tx_id, time=t["time"], node=node, spec=t["spec"], spec_sha256=t["spec_sha256"],
-                       state=cast(State, state), files=records, patches=list(patches))
+                       state=cast(State, state), files=records, patches=list(patches), profile=profile)
 
 
 def parse(raw: bytes, managed: Managed) -> list[Transaction]:

@@ -38,7 +38,7 @@ COMMANDS: dict[str, Options] = {
     "recover": _TARGET,
     "rollback": {**_TARGET, **_YES, "--to": ("to", STR), "--force": ("force", FLAG),
                  "--show-secrets": ("show_secrets", FLAG)},
-    "patches": {**_SPEC, **_JSON_QUIET},
+    "patches": {**_SPEC, **_JSON_QUIET, "--home": ("home", PATH), "--node": ("node", INT)},
     "check": {"--db": ("db", FLAG), "--planned": ("planned", FLAG), "--node": ("node", INT),
               "--home": ("homes", PATHS), **_SPEC, **_JSON_QUIET, "--show-secrets": ("show_secrets", FLAG)},
 }

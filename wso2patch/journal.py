@@ -12,11 +12,10 @@ import contextlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from wso2patch import digest
-from wso2patch.entries import FileRecord, Managed, Transaction, parse
+from wso2patch.entries import FileRecord, Managed, Transaction, as_dict, parse
 from wso2patch.errors import ConfigError
 from wso2patch.fsyncs import FolderSyncs
 from wso2patch.lock import locked
@@ -126,7 +125,7 @@ class Journal:
                                    "start afresh") from None
 
     def save(self, txs: Sequence[Transaction]) -> None:
-        data = {"version": 1, "transactions": [asdict(t) for t in txs]}
+        data = {"version": 1, "transactions": [as_dict(t) for t in txs]}
         self.state.write(JOURNAL, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
     def unfinished(self) -> list[Transaction]:

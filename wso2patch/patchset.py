@@ -1,10 +1,10 @@
 """Load the patch set (patches/*.toml, plus the site's own files) and render it with one node's values.
 
-The engine knows nothing about WSO2 beyond what these files say: each names one file (XML or Java
-.properties), an optional list of files that must exist for it to apply (MB-only patches), and a
-list of operations. `{dotted.name}` in `value`, `element` and a property `key` is replaced by the
-node's values (XML-escaped inside elements); `{{` and `}}` stand for literal braces. Every file is
-checked once, at load (patchcheck); rendering a loaded patch only fills in values.
+The engine knows nothing about WSO2 beyond what these files say: each names the products (and profiles, and
+optionally a version range) it is for, one file (XML or Java .properties) relative to the product's config root,
+an optional list of files that must exist for it to apply, and a list of operations. `{dotted.name}` in `value`,
+`element` and a property `key` is replaced by the node's values (XML-escaped inside elements); `{{` and `}}` stand
+for literal braces. Every file is checked once, at load (patchcheck); rendering a loaded patch only fills in values.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from typing import Any
 from wso2patch.errors import ConfigError, PatchError, SpecError
 from wso2patch.ops import CommentOut, Ensure, Op, Remove, ReplaceChildren, SetAttr, SetText, Uncomment
 from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
+from wso2patch.products import LEGACY_TARGETS, Product, applies, check_targets, conf_roots
 from wso2patch.properties import PropOp, RemoveProp, SetProp
+from wso2patch.versions import check_range
 from wso2patch.xmlio import parse_fragment
 
-PATCH_KEYS = ("description", "file", "requires", "op")
+PATCH_KEYS = ("description", "products", "versions", "file", "requires", "op")
+LEGACY_ROOT = "repository/conf/"  # a site patch without `products` may name its file from the home, under this
 BUILT_IN = "built-in"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 Rows = Mapping[str, Sequence[Mapping[str, str]]]  # for_each name -> its rows (a name absent: not in the spec)
@@ -56,6 +59,22 @@ class Patch:
     requires: tuple[str, ...]
     ops: tuple[OpSpec, ...]
     origin: str = BUILT_IN  # or the path of the site's patch file
+    products: tuple[str, ...] | None = None  # "mb", "ei:broker", ...; None: every supported product and profile
+    versions: str | None = None  # a range over the product's version (wso2patch.versions)
+    home_requires: bool = False  # a site patch of the old format: its `requires` are relative to the home
+
+    def required(self, conf: str) -> list[str]:
+        """The files that must exist for the patch to apply, from the home."""
+        return list(self.requires) if self.home_requires else [self.rel(conf, r) for r in self.requires]
+
+    def rel(self, conf: str, path: str | None = None) -> str:
+        """The patched file's (or `path`'s) path from the home, for a product whose config root is `conf`."""
+        return f"{conf}/{self.file if path is None else path}"
+
+    @property
+    def home_files(self) -> frozenset[str]:
+        """Every home-relative path this patch may write, over the supported profiles it names."""
+        return frozenset(self.rel(c) for c in conf_roots(self.products))
 
     def render(self, values: Mapping[str, str], peers: Sequence[Mapping[str, str]],
                rows: Rows | None = None) -> list[Step]:
@@ -139,8 +158,59 @@ def patch_name(path: Path) -> str:
     return re.sub(r"^\d+-", "", path.stem)
 
 
-def parse_patch(path: Path, data: Any, source: str = "") -> Patch:
-    """Check a patch file's parsed TOML (`source`, its text, only locates lines) and build the Patch."""
+def applicable(patches: Sequence[Patch], product: Product) -> list[Patch]:
+    """The patches that apply to this product, version and profile, in their order."""
+    return [p for p in patches if is_for(p, product)]
+
+
+def is_for(patch: Patch, product: Product) -> bool:
+    if patch.products is None:
+        return patch.versions is None or applies(product, [product.target], patch.versions)
+    return applies(product, patch.products, patch.versions)
+
+
+def _targets(loc: Locator, data: dict[str, Any], builtin: bool) -> tuple[tuple[str, ...] | None, str | None]:
+    """`products` and `versions`, checked; a built-in patch must say which products it is for."""
+    versions = data.get("versions")
+    if versions is not None:
+        versions = text(loc, versions, "versions", one_line=True)
+        try:
+            check_range(versions)
+        except ValueError as e:
+            raise loc.fail(str(e), key="versions") from None
+    if "products" not in data:
+        return None, versions
+    raw = data["products"]
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise loc.fail(f"must be an array of product names, not {type_name(raw)}", key="products")
+    try:
+        check_targets(raw)
+    except ValueError as e:
+        raise loc.fail(str(e), key="products") from None
+    return tuple(dict.fromkeys(raw)), versions
+
+
+def _paths(loc: Locator, data: dict[str, Any], products: tuple[str, ...] | None) -> tuple[str, tuple[str, ...],
+                                                                                          tuple[str, ...] | None]:
+    """`file` and `requires`, relative to the config root. A site patch without `products` whose file starts with
+    repository/conf/ is one written before products existed: it keeps working on the products of that root, its
+    `requires` still relative to the home (the caller marks it home_requires)."""
+    file = rel_path(loc, data["file"], "file")
+    requires = data.get("requires", [])
+    if not isinstance(requires, list):
+        raise loc.fail(f"must be an array of paths, not {type_name(requires)}", key="requires")
+    needs = [rel_path(loc, r, "requires") for r in requires]
+    if not file.startswith(LEGACY_ROOT):
+        return file, tuple(needs), products
+    if products is not None:
+        raise loc.fail(f"{file!r}: with 'products', paths are relative to the product's config root (write "
+                       f"{file[len(LEGACY_ROOT):]!r})", key="file")
+    return file[len(LEGACY_ROOT):], tuple(needs), LEGACY_TARGETS
+
+
+def parse_patch(path: Path, data: Any, source: str = "", builtin: bool = False) -> Patch:
+    """Check a patch file's parsed TOML (`source`, its text, only locates lines) and build the Patch. A built-in
+    patch (`builtin`) must name its products."""
     loc = Locator(path, source)
     name = patch_name(path)
     if not _NAME.match(name):
@@ -157,28 +227,31 @@ def parse_patch(path: Path, data: Any, source: str = "") -> Patch:
     description = text(loc, data["description"], "description", one_line=True).strip()
     if not description:
         raise loc.fail("must say what the patch does", key="description")
-    requires = data.get("requires", [])
-    if not isinstance(requires, list):
-        raise loc.fail(f"must be an array of paths, not {type_name(requires)}", key="requires")
+    products, versions = _targets(loc, data, builtin)
+    legacy = products is None and str(data["file"]).startswith(LEGACY_ROOT)
+    file, requires, products = _paths(loc, data, products)
     ops = data["op"]
     if not isinstance(ops, list) or not ops:
         raise loc.fail("must be one or more [[op]] tables" + ("" if isinstance(ops, list) else
                        f", not {type_name(ops)}"), key="op")
-    return Patch(name=name, path=path, description=description, file=rel_path(loc, data["file"], "file"),
-                 requires=tuple(rel_path(loc, r, "requires") for r in requires),
-                 ops=tuple(check_op(loc, raw, i, data["file"]) for i, raw in enumerate(ops, 1)))
+    checked = tuple(check_op(loc, raw, i, data["file"]) for i, raw in enumerate(ops, 1))
+    if builtin and "products" not in data:  # last: a broken patch is reported for what is broken first
+        raise loc.fail("a built-in patch needs 'products' (e.g. products = [\"mb\", \"ei:broker\"]), with its "
+                       "paths relative to the config root")
+    return Patch(name=name, path=path, description=description, file=file, requires=requires, ops=checked,
+                 products=products, versions=versions, home_requires=legacy)
 
 
-def load_patch(path: Path) -> Patch:
+def load_patch(path: Path, builtin: bool = False) -> Patch:
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise PatchError(f"cannot read the patch file: {e.strerror or e}", where=path) from None
-    return _parse_bytes(path, raw)
+    return _parse_bytes(path, raw, builtin)
 
 
 @functools.lru_cache(maxsize=64)
-def _parse_bytes(path: Path, raw: bytes) -> Patch:
+def _parse_bytes(path: Path, raw: bytes, builtin: bool = False) -> Patch:
     """Keyed by the file's bytes: `apply --all` plans every node (twice), the patch set is checked once."""
     try:
         source = raw.decode("utf-8")
@@ -190,7 +263,7 @@ def _parse_bytes(path: Path, raw: bytes) -> Patch:
     except tomllib.TOMLDecodeError as e:
         raise PatchError(f"invalid TOML: {_toml_message(e)}", where=f"{path}:{_toml_position(e, source)}",
                          hint=HINT) from None
-    return parse_patch(path, data, source)
+    return parse_patch(path, data, source, builtin)
 
 
 def _toml_message(e: tomllib.TOMLDecodeError) -> str:
@@ -215,7 +288,7 @@ def load_patches(directory: Path | None = None, *, extra: Sequence[str] = (), di
     if not files:
         raise PatchError("no patch files (*.toml) found", where=directory,
                          hint="reinstall wso2patch; the patch set ships inside the package")
-    builtin = _unique([load_patch(p) for p in files])
+    builtin = _unique([load_patch(p, builtin=True) for p in files])
     names = {p.name.casefold() for p in builtin}
     for name in disable:
         if name.casefold() not in names:

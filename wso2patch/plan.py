@@ -17,12 +17,11 @@ from wso2patch.driver import FileCopy
 from wso2patch.errors import ConfigError, HomeError, InternalError, PatchError
 from wso2patch.journal import outside_home
 from wso2patch.ops import Op, Outcome, apply_op
-from wso2patch.patchset import BUILT_IN, Patch, Rows, Step
+from wso2patch.patchset import BUILT_IN, Patch, Rows, Step, is_for
+from wso2patch.products import Product
 from wso2patch.properties import PropOp, apply_prop_op
 from wso2patch.xmlio import Doc
 
-CARBON_XML = "repository/conf/carbon.xml"
-DEPLOYMENT_TOML = "repository/conf/deployment.toml"
 Result = Literal["applied", "already", "skipped"]
 
 
@@ -54,6 +53,7 @@ class FilePlan:
 class Plan:
     home: Path
     node: int
+    product: Product
     files: list[FilePlan]
     skipped: list[OpResult]  # operations of patches whose required files this home lacks
     copies: list[FileCopy] = field(default_factory=list)  # files copied in whole (the JDBC driver)
@@ -102,22 +102,11 @@ def check_home_dir(home: Path) -> None:
 
 
 def check_home(home: Path) -> None:
-    """Every precondition on the home, checked before anything is read or written."""
-    check_home_dir(home)
-    try:
-        if (home / DEPLOYMENT_TOML).exists():
-            raise HomeError("this is a Carbon 4.5+ home (repository/conf/deployment.toml is present): it rebuilds "
-                            "its XML config from deployment.toml at every start-up, so patched XML would be "
-                            "silently overwritten", where=home,
-                            hint="configure clustering in deployment.toml; wso2patch supports Carbon 4.4.x "
-                                 "products such as MB 2.5-3.2")
-        if not (home / CARBON_XML).is_file():
-            raise HomeError(f"not a Carbon 4.4.x product home: {CARBON_XML} is missing", where=home,
-                            hint="point --home at the unpacked product folder (the one holding bin/ and "
-                                 "repository/)")
-    except OSError as e:
-        raise HomeError(f"cannot inspect the product home: {e.strerror}", where=home,
-                        hint="check the path and its permissions") from None
+    """Every precondition on the home, checked before anything is read or written: a folder holding a WSO2 product
+    wso2patch can read (detection; whether it is supported is for the plan to say, per profile)."""
+    from wso2patch.detect import detect  # detect reads configs with this module's reader
+
+    detect(home)
 
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024  # stock Carbon config files are under 64 KiB
@@ -258,15 +247,19 @@ def plan_properties(path: Path, rel: str, steps: Sequence[Step], site: Set[str] 
                     existed=raw is not None)
 
 
-def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[str, str],
+def build_plan(home: Path, node: int, product: Product, patches: Sequence[Patch], values: Mapping[str, str],
                peers: Sequence[Mapping[str, str]], rows: Rows | None = None) -> Plan:
-    check_home(home)
+    """`product`: what the home holds for the node's profile (detected); file paths are under its config root."""
     by_file: dict[str, list[Step]] = {}
     skipped: list[OpResult] = []
     for patch in patches:
+        if not is_for(patch, product):  # listed, so status says "not applicable" as for a missing required file
+            skipped += [OpResult(patch.name, op.kind, op.target, "skipped", f"not applicable: not for {product.label}")
+                        for op in patch.ops]
+            continue
         steps = patch.render(values, peers, rows)
         # a dangling or looping symlink still means the file is meant to be there: read it and fail loudly
-        missing = [r for r in patch.requires if not (home / r).exists() and not (home / r).is_symlink()]
+        missing = [r for r in patch.required(product.conf) if not (home / r).exists() and not (home / r).is_symlink()]
         if missing:
             note = f"not applicable: {missing[0]} is absent"
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", note) for s in steps]
@@ -274,7 +267,7 @@ def build_plan(home: Path, node: int, patches: Sequence[Patch], values: Mapping[
         if all(s.op is None for s in steps):  # nothing the spec asks for (proxy-ports without them): not opened
             skipped += [OpResult(s.patch, s.kind, s.target, "skipped", f"not applicable: {s.skipped}") for s in steps]
             continue
-        by_file.setdefault(patch.file, []).extend(steps)
+        by_file.setdefault(patch.rel(product.conf), []).extend(steps)
     site = {p.name for p in patches if p.origin != BUILT_IN}
     files = [plan_file(home / rel, rel, steps, site) for rel, steps in by_file.items()]
-    return Plan(home=home, node=node, files=files, skipped=skipped)
+    return Plan(home=home, node=node, product=product, files=files, skipped=skipped)

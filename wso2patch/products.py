@@ -1,7 +1,7 @@
 """Which WSO2 products and profiles wso2patch knows, as data, and how patches name them.
 
 A product is recognised by the ServerKey in its carbon.xml (read by wso2patch.detect). Versions
-are WSO2's release numbers; ranges use wso2patch.versions (">=2.5,<3.3"). A patch later names its
+are WSO2's release numbers; ranges use wso2patch.versions (">=2.5,<3.3"). A patch names its
 targets as `products = ["mb", "ei:broker"]` (a bare key is the product's main profile) and an
 optional `versions` range, checked by `applies`.
 """
@@ -25,6 +25,9 @@ class ProfileDef:
     conf: str  # config root, relative to the home
     server_key: str  # what the profile's own carbon.xml says (EI's broker profile is an MB 3.2.0 inside)
     supported: bool
+    # the shared registry's config mount targetPath when the spec sets none: a product sub-path keeps products
+    # that share one registry database apart
+    registry_path: str = "/_system/config"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class ProductDef:
     kernels: tuple[tuple[str, str], ...]  # (version range, Carbon kernel generation); the first match wins
     profiles: tuple[ProfileDef, ...]  # the first is the main profile
     more_profiles: bool = False  # also look for wso2/<name>/conf/carbon.xml profiles not listed here
+    lib: str = "repository/components/lib"  # where a JDBC driver jar goes (every profile of the product)
 
     @property
     def main(self) -> ProfileDef:
@@ -69,11 +73,12 @@ PRODUCTS: tuple[ProductDef, ...] = (
     # EI 6.6.0 runs on kernel 4.5.3 yet ships no deployment.toml: it is configured through its XML like 6.1-6.5
     ProductDef("ei", "EI", "WSO2 Enterprise Integrator", ">=6.0,<7", "6.x",
                ((">=6.0,<6.6", "4.4"), (">=6.6,<7", "4.5")),
-               (ProfileDef("integrator", EI_CONF, "EI", True), _ei_profile("broker", "MB", True),
+               (ProfileDef("integrator", EI_CONF, "EI", True, "/_system/config/ei"), _ei_profile("broker", "MB", True),
                 _ei_profile("business-process", "BPS", False), _ei_profile("analytics", "EI", False)),
-               more_profiles=True),
+               more_profiles=True, lib="lib"),
     ProductDef("esb", "ESB", "WSO2 Enterprise Service Bus", ">=4.9,<5.1", "4.9-5.0",
-               ((">=4.8,<4.9", "4.2"), (">=4.9,<5.1", "4.4")), _single("ESB")),
+               ((">=4.8,<4.9", "4.2"), (">=4.9,<5.1", "4.4")),
+               (ProfileDef("default", CLASSIC_CONF, "ESB", True, "/_system/config/esb"),)),
     # Recognised so that they are refused by name: today's patches would break them (API Manager ships a
     # broker.xml whose embedded store must stay local).
     ProductDef("is", "IS", "WSO2 Identity Server", None, "", ((">=5.1,<5.9", "4.4"),), _single("IS")),
@@ -81,6 +86,42 @@ PRODUCTS: tuple[ProductDef, ...] = (
 )
 BY_SERVER_KEY = {p.server_key: p for p in PRODUCTS}
 BY_KEY = {p.key: p for p in PRODUCTS}
+# A site patch written before products existed names a home-relative "repository/conf/..." file: it applies to the
+# products whose config root that is.
+LEGACY_TARGETS: tuple[str, ...] = ("mb", "carbon", "esb")
+
+
+def supported_targets() -> tuple[str, ...]:
+    """Every supported product and profile, as patches name them ("mb", "ei", "ei:broker", ...)."""
+    return tuple(p.key if f is p.main else f"{p.key}:{f.name}" for p in PRODUCTS if p.supported is not None
+                 for f in p.profiles if f.supported)
+
+
+def spec_profiles() -> tuple[str, ...]:
+    """The profile names a spec's [[node]] profile may give: the supported profiles of multi-profile products."""
+    return tuple(dict.fromkeys(f.name for p in PRODUCTS if p.supported is not None and len(p.profiles) > 1
+                               for f in p.profiles if f.supported))
+
+
+def profile_of(target: str) -> tuple[ProductDef, ProfileDef]:
+    """The product and profile a (checked) target names."""
+    key, profile = parse_target(target)
+    product = BY_KEY[key]
+    found = product.profile(profile) if profile is not None else product.main
+    assert found is not None, target  # check_targets ran at load
+    return product, found
+
+
+def conf_roots(targets: Sequence[str] | None) -> tuple[str, ...]:
+    """The config roots of the supported profiles among targets (None: every supported profile), without repeats."""
+    roots = [profile_of(t)[1].conf for t in (supported_targets() if targets is None else targets)
+             if t in supported_targets()]
+    return tuple(dict.fromkeys(roots))
+
+
+def driver_dirs() -> tuple[str, ...]:
+    """Every folder a driver jar may be copied to, over the supported products."""
+    return tuple(dict.fromkeys(p.lib for p in PRODUCTS if p.supported is not None))
 
 
 def supported_products() -> str:
@@ -110,6 +151,24 @@ class Product:
     profiles: tuple[str, ...]  # every profile this home has, the main one first
     server_key: str  # what the profile's own carbon.xml says: EI's broker profile says MB ...
     server_version: str  # ... 3.2.0
+
+    @property
+    def definition(self) -> ProductDef | None:
+        """The table's entry (None for a product missing from the table)."""
+        return BY_KEY.get(self.key)
+
+    @property
+    def registry_path(self) -> str:
+        """The config mount's default targetPath for this profile."""
+        d = self.definition
+        f = d.profile(self.profile) if d is not None else None
+        return f.registry_path if f is not None else "/_system/config"
+
+    @property
+    def lib(self) -> str:
+        """Where a JDBC driver jar goes in this home."""
+        d = self.definition
+        return d.lib if d is not None else "repository/components/lib"
 
     @property
     def target(self) -> str:

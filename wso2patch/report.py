@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wso2patch.diff import file_diff
+from wso2patch.entries import as_dict
 from wso2patch.errors import Wso2PatchError
 from wso2patch.plan import Plan
 from wso2patch.schema import SCHEMA
@@ -34,8 +35,10 @@ def plan_json(plan: Plan, *, with_diff: bool, reveal: bool = False) -> dict[str,
             entry["diff"] = file_diff(f) if reveal else mask_diff(file_diff(f))
         files.append(entry)
     copies = [{"path": c.rel, "changed": c.changed, "bytes": len(c.new), "new": c.old is None} for c in plan.copies]
+    p = plan.product
     return {"node": plan.node, "home": str(plan.home), "files": files, "copies": copies,
-            "skipped": [asdict(r) for r in plan.skipped]}
+            "skipped": [asdict(r) for r in plan.skipped],
+            "product": {"key": p.key, "name": p.name, "version": p.version, "profile": p.profile, "conf": p.conf}}
 
 
 @dataclass
@@ -118,7 +121,7 @@ class Report:
         entry = plan_json(plan, with_diff=with_diff and self.json_mode, reveal=self.reveal)
         entry["status"] = status
         if tx is not None:
-            entry["transaction"] = asdict(tx)
+            entry["transaction"] = as_dict(tx)
         self.nodes.append(entry)
 
     def error(self, e: Wso2PatchError) -> int:

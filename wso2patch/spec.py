@@ -13,6 +13,7 @@ from typing import Any
 
 from wso2patch import digest, hosts, spec_cluster, spec_db, spec_site
 from wso2patch.errors import SpecError
+from wso2patch.products import spec_profiles
 from wso2patch.spec_cluster import Cluster, Registry
 from wso2patch.spec_db import DEFAULT_NAMES as DEFAULT_NAMES
 from wso2patch.spec_db import Database as Database
@@ -22,10 +23,12 @@ from wso2patch.spec_site import SitePatches
 SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "cluster": {"domain": (str, False), **spec_cluster.CLUSTER_KEYS, **spec_site.CLUSTER_KEYS},
     "node": {"id": (int, True), "host": (str, True), "offset": (int, False), "home": (str, False),
-             "member_port": (int, False)},
+             "member_port": (int, False), "profile": (str, False), "role": (str, False)},
     **spec_cluster.SCHEMA, **spec_db.SCHEMA, **spec_site.SCHEMA,
 }
 TOP = {"cluster": dict, "database": dict, "registry": dict, "node": list, "patches": dict}
+ROLES = ("manager", "worker")
+SUB_DOMAINS = {"manager": "mgt", "worker": "worker"}  # axis2.xml clustering property subDomain, as WSO2 names them
 MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
 # Refused in every string value: what an XML 1.0 config file cannot hold (C0 controls, surrogates, U+FFFE, U+FFFF)
 # and what it holds but no host, name or password means: tab, LF, CR (a reader turns CR into LF), DEL, the C1
@@ -33,6 +36,7 @@ MAX_OFFSET = 65535 - 11111  # the highest stock Carbon/MB port is 11111
 # are characters XML 1.0 keeps as written, so they pass.
 _NONCHARS = "".join(f"\\U{p:08X}-\\U{p + 1:08X}" for p in range(0xFFFE, 0x110000, 0x10000))
 _UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufdd0-\\ufdef{_NONCHARS}]")
+PROFILES = spec_profiles()
 _NAMED = {"\t": "tab", "\n": "line feed", "\r": "carriage return", "\x7f": "delete", "\x85": "next line"}
 
 
@@ -43,8 +47,8 @@ class Node:
     offset: int
     member_port: int
     home: Path | None
-    profile: str | None = None
-    role: str | None = None
+    profile: str | None = None  # the product profile the node runs (EI: integrator, broker); None: the main one
+    role: str | None = None  # "manager" or "worker" (ESB, EI integrator); None: no manager/worker split
 
     @property
     def https_port(self) -> int:
@@ -82,7 +86,11 @@ class Spec:
         n = self.node(node_id)
         v = {"node.id": str(n.id), "node.host": n.host, "node.url_host": n.url_host, "node.offset": str(n.offset),
              "node.member_port": str(n.member_port), "node.https_port": str(n.https_port),
-             **self.db.values(node_id), **self.cluster.values(n), **self.registry.values()}
+             **self.db.values(node_id), **self.cluster.values(n), **self.registry.values(),
+             "registry.read_only": "true" if n.role == "worker" else "false"}  # WSO2: workers mount read-only
+        if n.role is not None:
+            v["node.role"] = n.role
+            v["node.sub_domain"] = SUB_DOMAINS[n.role]
         if self.domain is not None:
             v["cluster.domain"] = self.domain
         return v
@@ -233,6 +241,7 @@ def _build(path: Path, digest: str, text: str, data: dict[str, Any]) -> Spec:
     _check_unique(c, nodes)
     _check_loopback(c, nodes)
     _check_homes(c, nodes)
+    _check_profiles(c, nodes)
     return Spec(path=path, sha256=digest, domain=data.get("cluster", {}).get("domain"),
                 nodes=tuple(sorted(nodes, key=lambda n: n.id)), db=db, cluster=cluster, registry=registry,
                 hazelcast=spec_site.load_hazelcast(c, raw_cluster),
@@ -254,7 +263,26 @@ def _node(c: _Checker, path: Path, raw: Any, i: int) -> Node:
     home = Path(d["home"]) if "home" in d else None
     if home is not None and not home.is_absolute():
         home = path.parent / home  # relative homes are relative to the spec file, not to the cwd
-    return Node(id=d["id"], host=d["host"], offset=offset, member_port=member_port, home=home)
+    profile, role = d.get("profile"), d.get("role")
+    if profile is not None and profile not in PROFILES:
+        raise c.fail(f"profile {profile[:40]!r} is not a product profile wso2patch supports ({', '.join(PROFILES)})",
+                     "node", i, "profile", hint="leave it unset for the product's main profile")
+    if role is not None and role not in ROLES:
+        raise c.fail(f"role {role[:40]!r} must be {' or '.join(repr(r) for r in ROLES)}", "node", i, "role",
+                     hint="leave it unset for a cluster without a manager/worker split")
+    return Node(id=d["id"], host=d["host"], offset=offset, member_port=member_port, home=home, profile=profile,
+                role=role)
+
+
+def _check_profiles(c: _Checker, nodes: list[Node]) -> None:
+    """One spec is one cluster: every node runs the same profile."""
+    for i, n in enumerate(nodes[1:], 1):
+        if n.profile != nodes[0].profile:
+            def say(p: str | None) -> str:
+                return repr(p) if p is not None else "no profile (the main one)"
+            raise c.fail(f"node #{i + 1} runs {say(n.profile)} but node #1 runs {say(nodes[0].profile)}: one spec "
+                         "describes one cluster, of one profile", "node", i, "profile" if n.profile else "id",
+                         hint="give every [[node]] the same profile; write one spec per profile")
 
 
 def _check_host(c: _Checker, host: str, what: str, table: str, index: int | None, port_key: str) -> None:

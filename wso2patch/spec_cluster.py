@@ -62,6 +62,7 @@ class Cluster:
 class Registry:
     config_path: str = DEFAULT_PATHS["config_path"]
     governance_path: str = DEFAULT_PATHS["governance_path"]
+    config_default: bool = True  # config_path not set in the spec: the product's own default applies at plan time
 
     def values(self) -> dict[str, str]:
         return {"registry.config_path": self.config_path, "registry.governance_path": self.governance_path}
@@ -108,7 +109,7 @@ def load_registry(c: _Checker, raw: Any) -> Registry:
         raise c.fail(f"config_path {conf!r} and governance_path {gov!r} overlap: the two mounts would write into "
                      "each other", "registry", None, "governance_path" if "governance_path" in d else "config_path",
                      hint="give each its own path, e.g. /_system/config/mb and /_system/governance/mb")
-    return Registry(config_path=conf, governance_path=gov)
+    return Registry(config_path=conf, governance_path=gov, config_default="config_path" not in d)
 
 
 def _host_name(c: _Checker, name: str, key: str) -> str:

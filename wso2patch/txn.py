@@ -112,7 +112,7 @@ def _stat(path: Path) -> os.stat_result | None:
 
 
 def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int | None, spec: Path | None,
-           spec_sha: str | None, patches: Sequence[str] = ()) -> Transaction:
+           spec_sha: str | None, patches: Sequence[str] = (), profile: str | None = None) -> Transaction:
     journal = Journal(home, managed)
     txs = journal.load()
     if strange := [c.rel for c in changes if not managed(c.rel)]:  # the journal would refuse it when read again
@@ -124,7 +124,7 @@ def commit(home: Path, changes: Sequence[Change], *, managed: Managed, node: int
                              hint="nothing was written; rerun to plan again")
     tx_id, when = _new_id(txs)
     tx = Transaction(id=tx_id, time=when, node=node, spec=str(spec) if spec else None, spec_sha256=spec_sha,
-                     state="pending", patches=list(patches))
+                     state="pending", patches=list(patches), profile=profile)
     try:
         with FolderSyncs() as folders:
             for c in changes:

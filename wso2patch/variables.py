@@ -18,6 +18,7 @@ NODE: frozenset[str] = frozenset({
     "node.hostname", "node.mgt_hostname",  # carbon.xml HostName / MgtHostName: the load balancer's, else node's
     "cluster.membership",  # wka, kubernetes or aws
     "registry.config_path", "registry.governance_path",  # targetPath of the shared registry's two mounts
+    "registry.read_only",  # readOnly of the shared registry's mounts: "true" on workers, else "false"
     "db.host", "db.port", "db.username", "db.password",
     "db.local",  # "mysql", or "embedded" when the local registries stay on each node's H2
     *(pattern.format(kind=kind) for pattern in PATTERNS for kind in DB_KINDS),
@@ -26,16 +27,19 @@ KUBERNETES = frozenset(f"cluster.kubernetes.{k}" for k in ("namespace", "service
                                                            "skip_ssl_verification", "use_dns"))
 AWS = frozenset(f"cluster.aws.{k}" for k in ("access_key", "secret_key", "security_group", "region", "tag_key",
                                              "tag_value"))
+ROLE = frozenset({"node.role", "node.sub_domain"})  # [[node]] role: manager (subDomain mgt) or worker
 GOVERNANCE = frozenset(pattern.format(kind=kind) for pattern in PATTERNS for kind in OPTIONAL_DB_KINDS)
 # Present only when the spec sets them: an op using one must be guarded by `when` naming it (or, for a
 # family below, any name of its family).
 OPTIONAL: frozenset[str] = frozenset({"cluster.domain", "db.options", "cluster.proxy_ports.http",
-                                      "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE
+                                      "cluster.proxy_ports.https"}) | KUBERNETES | AWS | GOVERNANCE | ROLE
 # Names that are set together: one of them in `when` guards all of them.
-FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE,)
+FAMILIES: tuple[frozenset[str], ...] = (GOVERNANCE, ROLE)
+# The detected product of the node's home, added when a node is planned (never by the spec): always present then.
+PRODUCT: frozenset[str] = frozenset({"product.key", "product.profile", "product.version"})
 # One row per peer, only inside an op with `for_each = "peer"` (merged over the node's values).
 PEER: frozenset[str] = frozenset({"peer.id", "peer.host", "peer.url_host", "peer.member_port"})
-KNOWN: frozenset[str] = NODE | OPTIONAL
+KNOWN: frozenset[str] = NODE | PRODUCT | OPTIONAL
 # Spec tables of free-form keys: `when` may name one (the op is skipped when the spec has no such table), and
 # `for_each` repeats an op once per key, in the spec's order, each row giving {item.key} and {item.value}.
 ITEM: frozenset[str] = frozenset({"item.key", "item.value"})

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from wso2patch import interrupt, txn
+from wso2patch.detect import detect_supported
 from wso2patch.diff import unified
 from wso2patch.driver import driver_copy, is_driver_path
 from wso2patch.errors import (
@@ -22,8 +23,9 @@ from wso2patch.errors import (
     Wso2PatchError,
 )
 from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
-from wso2patch.patchset import BUILT_IN, Patch, load_patches
+from wso2patch.patchset import BUILT_IN, Patch, applicable, is_for, load_patches
 from wso2patch.plan import OpResult, Plan, build_plan, check_home, not_regular
+from wso2patch.products import Product
 from wso2patch.spec import Spec, find_spec, load_spec
 
 
@@ -62,12 +64,30 @@ def spec_patches(spec: Spec | None) -> list[Patch]:
                         where=(site.where_extra, site.where_disable))
 
 
-def patch_listing(spec: Spec | None) -> list[tuple[Patch, str]]:
-    """Every patch with where it comes from: 'built-in', the site file's path; disabled built-ins last."""
+def patch_listing(spec: Spec | None, product: Product | None = None) -> list[tuple[Patch, str]]:
+    """Every patch with where it comes from: 'built-in', the site file's path; disabled built-ins last. With a
+    product, only the patches for it (its product, version and profile)."""
     active = spec_patches(spec)
     off = {n.casefold() for n in spec.site.disable} if spec is not None else set()
     disabled = [(p, "built-in, disabled by [patches]") for p in load_patches() if p.name.casefold() in off]
+    if product is not None:
+        active, disabled = applicable(active, product), [(p, o) for p, o in disabled if is_for(p, product)]
     return [(p, p.origin) for p in active] + disabled
+
+
+def node_product(spec: Spec, node_id: int, home: Path) -> Product:
+    """What the node's home holds for the node's profile; unsupported products and profiles are refused."""
+    return detect_supported(home, spec.node(node_id).profile)
+
+
+def node_values(spec: Spec, node_id: int, product: Product) -> dict[str, str]:
+    """The spec's values for the node, plus its product's (variables.PRODUCT) and the product's registry path when
+    the spec sets none."""
+    values = spec.values(node_id)
+    values.update({"product.key": product.key, "product.profile": product.profile, "product.version": product.version})
+    if spec.registry.config_default:
+        values["registry.config_path"] = product.registry_path
+    return values
 
 
 def spec_targets(spec: Spec) -> tuple[list[tuple[int, Path]], list[tuple[int, Path | None]]]:
@@ -82,18 +102,22 @@ def spec_targets(spec: Spec) -> tuple[list[tuple[int, Path]], list[tuple[int, Pa
 
 
 def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None = None,
-              jdbc_driver: Path | None = None) -> Plan:
+              jdbc_driver: Path | None = None, product: Product | None = None) -> Plan:
+    """`product`: the home's, when the caller has detected it already (node_product)."""
     spec.node(node_id)  # an unknown node is reported before the home is looked at
-    plan = build_plan(home, node_id, patches or spec_patches(spec), spec.values(node_id), spec.peer_values(node_id),
-                      spec.rows())
+    product = product or node_product(spec, node_id, home)
+    plan = build_plan(home, node_id, product, patches or spec_patches(spec), node_values(spec, node_id, product),
+                      spec.peer_values(node_id), spec.rows())
     if jdbc_driver is not None:
-        plan.copies.append(driver_copy(home, jdbc_driver))
+        plan.copies.append(driver_copy(home, jdbc_driver, product.lib))
     return plan
 
 
 @cache
 def _patched_files() -> frozenset[str]:
-    return frozenset(p.file for p in load_patches())
+    """Every built-in patch's file under every supported config root it is for (from the product table, not from
+    detection: a journal is read before, or without, looking at the home's product)."""
+    return frozenset(rel for p in load_patches() for rel in p.home_files)
 
 
 class _SiteFiles:
@@ -106,7 +130,8 @@ class _SiteFiles:
     def __contains__(self, rel: str) -> bool:
         if self.files is None:
             assert self.spec is not None
-            self.files = frozenset(p.file for p in spec_patches(self.spec) if p.origin != BUILT_IN)
+            self.files = frozenset(rel for p in spec_patches(self.spec) if p.origin != BUILT_IN
+                                   for rel in p.home_files)
         return rel in self.files
 
 
@@ -299,7 +324,13 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
     return txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
-                      spec_sha=spec.sha256, patches=applied)
+                      spec_sha=spec.sha256, patches=applied, profile=journal_profile(plan.product))
+
+
+def journal_profile(product: Product) -> str | None:
+    """How the journal names the profile a transaction patched: None for the main profile (as journals before
+    profiles existed say nothing), else its name."""
+    return None if product.profile == product.profiles[0] else product.profile
 
 
 def drift_diffs(home: Path, txs: list[txn.Transaction]) -> list[str]:

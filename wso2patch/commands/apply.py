@@ -25,7 +25,7 @@ from wso2patch.commands.nodes import (
 )
 from wso2patch.errors import ExitCode, RefusedError, SignalError, WriteError, Wso2PatchError
 from wso2patch.owner import admit
-from wso2patch.plan import Plan, check_home
+from wso2patch.plan import Plan
 from wso2patch.spec import Spec
 from wso2patch.txn import Transaction
 from wso2patch.workflow import (
@@ -33,7 +33,9 @@ from wso2patch.workflow import (
     critical,
     forecast,
     journal_of,
+    journal_profile,
     locked_home,
+    node_product,
     plan_node,
     recover_now,
     spec_patches,
@@ -104,8 +106,9 @@ def _one(spec: Spec, ui: Ui, node: int, home: Path, yes: bool, jdbc_driver: Path
     """Patch one node's home: "applied" or "already". `recovered` receives what recovery did first, `warnings` the
     plan's (shown with the preview, before the question)."""
     interrupt.check()  # a safe point per node (apply --all)
-    check_home(home)
-    patches = admit(home, node, reassign, spec_patches(spec))  # a home patched as another node: refused, or --reassign
+    product = node_product(spec, node, home)  # the home check: an unsupported product or profile is refused
+    # a home (profile) patched as another node: refused, or --reassign
+    patches = admit(home, node, reassign, spec_patches(spec), journal_profile(product))
 
     def result(plan: Plan, status: Literal["applied", "already", "pending"], tx: Transaction | None = None) \
             -> NodePlanResult:
@@ -120,7 +123,7 @@ def _one(spec: Spec, ui: Ui, node: int, home: Path, yes: bool, jdbc_driver: Path
 
     plan: Plan | None = None
     if not journal_of(home).unfinished():  # a first look without the lock: an apply with nothing to do
-        plan = plan_node(spec, node, home, patches, jdbc_driver=jdbc_driver)  # writes nothing, not even a lock
+        plan = plan_node(spec, node, home, patches, jdbc_driver, product)  # writes nothing, not even a lock
         if not plan.pending:
             return result(plan, "already")
         if not yes and not ui.asks():
@@ -133,7 +136,7 @@ def _one(spec: Spec, ui: Ui, node: int, home: Path, yes: bool, jdbc_driver: Path
             recovered += recover_now(home)
             plan = None  # the first look was taken before recovery
         if plan is None:  # else the first look stands: commit refuses files changed since
-            plan = plan_node(spec, node, home, patches, jdbc_driver=jdbc_driver)
+            plan = plan_node(spec, node, home, patches, jdbc_driver, product)
         if not plan.pending:
             return result(plan, "already")
         preview = ask(plan, question(result(plan, "pending")))

@@ -9,9 +9,16 @@ from pathlib import Path
 from wso2patch.commands.nodes import DiffResult, ErrorInfo, NodeOutcome, NodePlanResult, NodeTrouble
 from wso2patch.errors import ConfigError, ExitCode, RefusedError, SignalError, Wso2PatchError
 from wso2patch.owner import admit
-from wso2patch.plan import check_home
 from wso2patch.spec import Spec
-from wso2patch.workflow import home_for, plan_node, require_finished, spec_patches, spec_targets
+from wso2patch.workflow import (
+    home_for,
+    journal_profile,
+    node_product,
+    plan_node,
+    require_finished,
+    spec_patches,
+    spec_targets,
+)
 
 Targets = tuple[list[tuple[int, Path]], list[NodeTrouble]]
 
@@ -65,10 +72,11 @@ def diff(spec: Spec, *, node: int | None = None, home: Path | None = None,
     warnings: list[str] = []
 
     def one(node_id: int, node_home: Path) -> NodeOutcome:
-        check_home(node_home)
+        product = node_product(spec, node_id, node_home)  # the home check: unsupported products are refused
         require_finished(node_home)
-        patches = admit(node_home, node_id, reassign, spec_patches(spec))  # refused as apply would be
-        plan = plan_node(spec, node_id, node_home, patches, jdbc_driver=jdbc_driver)
+        # refused as apply would be
+        patches = admit(node_home, node_id, reassign, spec_patches(spec), journal_profile(product))
+        plan = plan_node(spec, node_id, node_home, patches, jdbc_driver, product)
         warnings.extend(f"node {node_id} ({node_home}): {w}" for w in plan.warnings)
         return NodePlanResult.from_plan(plan, "pending" if plan.pending else "clean")
 

@@ -16,6 +16,7 @@ from wso2patch.diff import file_diff
 from wso2patch.errors import Wso2PatchError
 from wso2patch.journal import STATE_DIR, Transaction
 from wso2patch.plan import OpResult, Plan
+from wso2patch.products import Product
 from wso2patch.workflow import what_recovery_did
 
 TransactionResult = Transaction
@@ -55,6 +56,31 @@ class NodeTrouble:
 
 
 @dataclass(frozen=True)
+class ProductInfo:
+    """What a node's home holds, as detected for the node's profile (status, diff and apply say it)."""
+
+    key: str  # "mb", "carbon", "ei", "esb"
+    name: str  # "WSO2 Enterprise Integrator"
+    version: str  # "6.4.0"
+    profile: str  # "default" for single-profile products; EI: "integrator", "broker"
+    conf: str  # the profile's config root, relative to the home: "repository/conf", "conf", "wso2/broker/conf"
+
+    @classmethod
+    def of(cls, product: Product) -> ProductInfo:
+        return cls(product.key, product.name, product.version, product.profile, product.conf)
+
+    @property
+    def label(self) -> str:
+        """For people: "WSO2 Enterprise Integrator 6.4.0 (broker profile)"."""
+        return f"{self.name} {self.version}" + (f" ({self.profile} profile)" if self.profile != "default" else "")
+
+    @property
+    def short(self) -> str:
+        """For a table cell: "EI 6.4.0 broker", "MB 3.2.0"."""
+        return f"{self.key.upper()} {self.version}" + (f" {self.profile}" if self.profile != "default" else "")
+
+
+@dataclass(frozen=True)
 class FileResult:
     path: str  # relative to the home
     changed: bool
@@ -82,6 +108,7 @@ class NodePlanResult:
     transaction: TransactionResult | None = field(default=None, metadata=OMIT_NONE)
     # what recovery finished or undid before this apply planned (None: the command does not recover, as diff)
     recovered: list[TransactionResult] | None = field(default=None, metadata=OMIT_NONE)
+    product: ProductInfo | None = field(default=None, metadata=OMIT_NONE)  # always set by from_plan
 
     @classmethod
     def from_plan(cls, plan: Plan, status: NodeState, transaction: Transaction | None = None, *,
@@ -89,7 +116,13 @@ class NodePlanResult:
         files = [FileResult(f.rel, f.changed, list(f.results), file_diff(f) if diffs and f.changed else None,
                             not f.existed) for f in plan.files]
         copies = [CopyResult(c.rel, c.changed, len(c.new), c.old is None) for c in plan.copies]
-        return cls(plan.node, plan.home, files, copies, list(plan.skipped), status, transaction)
+        return cls(plan.node, plan.home, files, copies, list(plan.skipped), status, transaction,
+                   product=ProductInfo.of(plan.product))
+
+    @property
+    def where(self) -> str:
+        """"node 1 (/opt/mb1, WSO2 Message Broker 3.2.0)": the node, its home and what the home holds."""
+        return f"node {self.node} ({self.home}{f', {self.product.label}' if self.product else ''})"
 
     @property
     def changed(self) -> list[str]:
@@ -131,7 +164,7 @@ class DiffResult(Result):
             what = f"{len(n.changed)} file(s) would change: {', '.join(n.changed)}" if n.written() else \
                 "nothing to change"
             out += shown
-            lines.append(Line(f"node {n.node} ({n.home}): {what}", stderr=True))
+            lines.append(Line(f"{n.where}: {what}", stderr=True))
         return out + lines
 
     def failures(self) -> list[Block]:
@@ -153,11 +186,11 @@ class ApplyResult(Result):
             if isinstance(n, NodeTrouble):
                 out.append(n.line())
             elif n.status == "applied":  # what recovery did first was shown with the preview
-                out.append(Line(f"node {n.node} ({n.home}): wrote {n.written()} file(s); backups in "
+                out.append(Line(f"{n.where}: wrote {n.written()} file(s); backups in "
                                 f"{n.home / STATE_DIR}; undo with: wso2patch rollback --home {n.home}", "green"))
             else:
                 out += recovery_lines(n)
-                out.append(Line(f"node {n.node} ({n.home}): already applied, nothing to write ({len(n.files)} "
+                out.append(Line(f"{n.where}: already applied, nothing to write ({len(n.files)} "
                                 "files checked)", "green"))
         return out
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar, Literal, cast
 
 from wso2patch.commands import Block, Result, Table
+from wso2patch.commands.nodes import ProductInfo
 from wso2patch.errors import ExitCode, UsageError
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec
@@ -35,6 +36,7 @@ class NodeStatus:
     node: int
     home: Path
     patches: list[PatchState]  # in patch-set order; a patch that touches nothing in this home is absent
+    product: ProductInfo  # what the home holds, for the node's profile
 
 
 @dataclass(kw_only=True)
@@ -49,8 +51,9 @@ class StatusResult(Result):
         rows = [(p, *[c.get(p, "-") for c in cells]) for p in self.patches]
         worst = [next((st for st in ("drifted", "outdated", "pending") if any(c.get(p) == st for c in cells)),
                       "applied") for p in self.patches]
-        return [Table("status", ("patch", *[f"node {n.node}" for n in self.nodes]), rows,
-                      [_STYLES[w] for w in worst])]
+        product = ("(product)", *[n.product.short for n in self.nodes])  # first: what each home was seen to be
+        return [Table("status", ("patch", *[f"node {n.node}" for n in self.nodes]), [product, *rows],
+                      ["", *[_STYLES[w] for w in worst]])]
 
 
 def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> StatusResult:
@@ -72,9 +75,10 @@ def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> 
     for node_id, node_home in targets:
         check_home(node_home)
         require_finished(node_home)
-        states = patch_status(plan_node(spec, node_id, node_home, patches), journal_of(node_home).load())
+        plan = plan_node(spec, node_id, node_home, patches)
+        states = patch_status(plan, journal_of(node_home).load())
         nodes.append(NodeStatus(node_id, node_home, [PatchState(p, cast(State, states[p])) for p in names
-                                                     if p in states]))
+                                                     if p in states], ProductInfo.of(plan.product)))
     done = all(p.state in ("applied", "not applicable") for n in nodes for p in n.patches)
     return StatusResult(status="applied" if done else "pending", exit_code=ExitCode.OK if done else ExitCode.PENDING,
                         patches=names, nodes=nodes)

@@ -24,13 +24,13 @@ def init(path: Path, *, force: bool, json_: bool, quiet: bool) -> int:
     return call(report("init", json_, quiet=quiet), lambda: run(path, force=force))
 
 
-def patches(*, spec: Path | None, json_: bool, quiet: bool) -> int:
+def patches(*, spec: Path | None, home: Path | None = None, node: int | None = None, json_: bool, quiet: bool) -> int:
     from wso2patch.commands.patches import patches as run
     from wso2patch.spec import find_spec
 
     rep = report("patches", json_, quiet=quiet)
     found = spec is not None or find_spec(None).is_file()  # a spec given or found: its site patches too
-    return call(rep, lambda: run(load(spec) if found else None))
+    return call(rep, lambda: run(load(spec) if found else None, home=home, node=node))
 
 
 def diff(*, node: int | None, home: Path | None, spec: Path | None, json_: bool, jdbc_driver: Path | None,

@@ -14,6 +14,7 @@ from wso2patch.checks import Ctx, NodeView, vaultaliases, vaultclear, vaultconf,
 from wso2patch.checks.vaultfiles import CONF, Files, alias_uses
 from wso2patch.checks.vaultreport import Report
 from wso2patch.effective import Where
+from wso2patch.vault.inputs import carbon_home
 
 
 def spec_vault(spec: Any) -> bool:
@@ -32,7 +33,8 @@ def run(ctx: Ctx) -> None:
     for n in ctx.here:
         assert n.eff is not None
         internal = vaultidentity.prefers_internal(n.eff.product)
-        for level, rule, message, where in judge(Files(n.eff.home, n.eff.planned), conf_root(n), enabled,
+        files = Files(n.eff.home, n.eff.planned, base=carbon_home(conf_root(n))[0])
+        for level, rule, message, where in judge(files, conf_root(n), enabled,
                                                  prefer_internal=internal).out:
             ctx.add(level, rule, n, message, where=where)
 

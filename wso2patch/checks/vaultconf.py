@@ -38,10 +38,11 @@ def check(r: Report, files: Files, conf: str, prefer_internal: bool = False) -> 
               Where(rel, "secretRepositories.file.provider", pline))
     keystore_bad = _keystore(r, files, rel, props)
     location, lline = props.get("secretRepositories.file.location", ("", None))
-    cipher = inside(files.home, location) if location.strip() else default
+    cipher = inside(files.home, location, files.base) if location.strip() else default
     if cipher is None:
         bad = True
-        r.add("error", "vault-config", f"secretRepositories.file.location points at {resolve(files.home, location)}, "
+        where = resolve(files.home, location, files.base)
+        r.add("error", "vault-config", f"secretRepositories.file.location points at {where}, "
               f"outside this home ({absolute(files.home)}): point it at {default}",
               Where(rel, "secretRepositories.file.location", lline))
     bad |= keystore_bad | vaultidentity.check(r, files, conf, rel, props, cipher, location_ok=not keystore_bad,
@@ -60,8 +61,8 @@ def _keystore(r: Report, files: Files, rel: str, props: Mapping[str, tuple[str, 
     if not location.strip():
         r.add("error", "vault-config", f"{key} is not set: Carbon has no key to decrypt with", where)
         return True
-    path, here = resolve(files.home, location), absolute(files.home)
-    if inside(files.home, location) is None:
+    path, here = resolve(files.home, location, files.base), absolute(files.home)
+    if inside(files.home, location, files.base) is None:
         other = other_home(path)
         if other is not None:
             r.add("error", "vault-config", f"{key} points at {path}, in another home ({other}), not this one ({here}): "

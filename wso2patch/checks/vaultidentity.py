@@ -69,7 +69,7 @@ def _carbon_keystore(files: Files, conf: str, prefer_internal: bool) -> tuple[Ke
         for el in doc.xpath(f"/Server/Security/{name}"):
             # a placeholder only the server resolves, an unsupported type: nothing to compare with
             with contextlib.suppress(ConfigError):
-                found[name] = (keystore_ref(absolute(files.home), el.findtext("Location") or "",
+                found[name] = (keystore_ref(absolute(files.home) / files.base, el.findtext("Location") or "",
                                             el.findtext("Type") or "", el.findtext("KeyAlias") or ""), doc.line_of(el))
             break
     if "KeyStore" not in found:
@@ -85,9 +85,10 @@ def _compare(r: Report, files: Files, rel: str, props: Props, carbon: tuple[Keys
     ref, named = carbon
     bad = False
     location, line = props.get(f"{KEY}.location", _NONE)
-    if location_ok and not _same(resolve(files.home, location), ref.path):
+    if location_ok and not _same(resolve(files.home, location, files.base), ref.path):
         bad = True
-        r.add("error", "vault-config", f"{KEY}.location names {_shown(files.home, resolve(files.home, location))}, "
+        named_here = _shown(files.home, resolve(files.home, location, files.base))
+        r.add("error", "vault-config", f"{KEY}.location names {named_here}, "
               f"but the cipher tool encrypts with the keystore of {named}, {_shown(files.home, ref.path)}: Carbon "
               "cannot decrypt the aliases; name the same keystore in both", Where(rel, f"{KEY}.location", line))
     kind, line = props.get(f"{KEY}.type", _NONE)
@@ -126,7 +127,7 @@ def _lengths(r: Report, files: Files, props: Props, carbon: KeystoreRef | None, 
     if not alias:
         return False
     try:
-        ref = keystore_ref(absolute(files.home), location, kind, alias)
+        ref = keystore_ref(absolute(files.home) / files.base, location, kind, alias)
         size = (public_key(ref).key_size + 7) // 8
     except ConfigError:
         return False

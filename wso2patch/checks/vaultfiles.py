@@ -190,9 +190,9 @@ def resolve(home: Path, location: str, base: str = "") -> Path:
 def inside(home: Path, location: str, base: str = "") -> str | None:
     """The location relative to the home (not to `base`) when it lies inside the home, else None."""
     path = resolve(home, location, base)
-    for base in (absolute(home), home.resolve()):
-        if path.is_relative_to(base):
-            return path.relative_to(base).as_posix()
+    for top in (absolute(home), home.resolve()):
+        if path.is_relative_to(top):
+            return path.relative_to(top).as_posix()
     return None
 
 

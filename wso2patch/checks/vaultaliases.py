@@ -42,8 +42,9 @@ def check(r: Report, files: Files, rel: str, uses: list[Use], in_use: bool) -> N
     if placeholders and in_use:
         r.add("warning", "vault-aliases", f"{len(placeholders)} unused plain-text placeholder"
               f"{'s' * (len(placeholders) > 1)} ({_names(placeholders)}), as WSO2 ships them: "
-              f"{'passwords are' if len(placeholders) > 1 else 'a password is'} in clear in this file; remove or "
-              "encrypt them", Where(rel, placeholders[0].alias, placeholders[0].line))
+              f"{'passwords are' if len(placeholders) > 1 else 'a password is'} in clear in this file; remove "
+              "them, or encrypt them (with wso2patch: [vault] include_stock = true)",
+              Where(rel, placeholders[0].alias, placeholders[0].line))
     if not bad:
         r.add("ok", "vault-aliases", f"{len(uses)} secret alias{'es' * (len(uses) != 1)}, each encrypted in {rel}"
               if uses else "no svns:secretAlias in the config files" if in_use else

@@ -54,6 +54,9 @@ def _trees() -> list[Any]:
 
 TREES = _trees()
 ROLE_TREES = [p for p in TREES if p.values[0].roles]
+# two nodes on every tree; a manager and two workers where roles exist (ESB, the EI integrator)
+CASES = [pytest.param(p.values[0], False, id=f"{p.id}-two-nodes", marks=p.marks) for p in TREES] + \
+    [pytest.param(p.values[0], True, id=f"{p.id}-manager-two-workers", marks=p.marks) for p in ROLE_TREES]
 
 
 def spec_text(tree: Tree, homes: list[Path], roles: bool) -> str:
@@ -119,11 +122,8 @@ def contract(tree: Tree, files: dict[str, FilePlan], role: str | None, roles: bo
     assert reg.xpath("/wso2registry/remoteInstance/readOnly/text()") == ["true" if role == "worker" else "false"]
 
 
-@pytest.mark.parametrize("roles", [False, True], ids=["two-nodes", "manager-two-workers"])
-@pytest.mark.parametrize("tree", TREES)
+@pytest.mark.parametrize(("tree", "roles"), CASES)
 def test_each_node_gets_its_contract_with_zero_noise(tmp_path: Path, tree: Tree, roles: bool) -> None:
-    if roles and not tree.roles:
-        pytest.skip("roles are for ESB and the EI integrator")
     spec_path, homes = make(tmp_path, tree, roles)
     spec = load_spec(spec_path)
     for node, home in enumerate(homes, 1):
@@ -137,11 +137,8 @@ def errors(result: Any) -> list[dict[str, str]]:
     return [f for f in json.loads(result.stdout)["findings"] if f["level"] == "error"]
 
 
-@pytest.mark.parametrize("roles", [False, True], ids=["two-nodes", "manager-two-workers"])
-@pytest.mark.parametrize("tree", TREES)
+@pytest.mark.parametrize(("tree", "roles"), CASES)
 def test_applies_once_checks_and_rolls_back_byte_for_byte(cli: Cli, tmp_path: Path, tree: Tree, roles: bool) -> None:
-    if roles and not tree.roles:
-        pytest.skip("roles are for ESB and the EI integrator")
     spec, homes = make(tmp_path, tree, roles)
     before = [snapshot(h) for h in homes]
     planned = cli("check", "--planned", "--spec", spec, "--json")

@@ -184,11 +184,9 @@ def test_apply_with_the_vault_leaks_nothing_reapplies_and_rolls_back(cli: Cli, t
     assert leaks(h1) == []
     assert cli("apply", "--spec", spec_path, "--node", "2", "--yes").exit_code == 0
     findings = json.loads(cli("check", "--spec", spec_path, "--json").stdout)["findings"]
-    # the vault's check rules hold on what apply wrote. Not yet on EI's broker profile: check reads secret-conf's
-    # relative paths from the EI home, but the broker's wso2server.sh makes wso2/broker its carbon home (its stock
-    # cipher-tool.properties names conf/carbon.xml from there), and apply writes them as seen from there
-    if tree.profile != "broker":
-        assert [f for f in findings if f["level"] == "error"] == []
+    # the vault's check rules hold on what apply wrote, EI's broker profile included: its wso2server.sh makes
+    # wso2/broker the carbon home, which secret-conf's and cipher-tool's relative paths are read against
+    assert [f for f in findings if f["level"] == "error"] == []
     assert stat.S_IMODE((h1 / ".wso2patch").stat().st_mode) == 0o700
     assert stat.S_IMODE((h1 / ".wso2patch/vault-key").stat().st_mode) == 0o600
     after = snapshot(h1)
@@ -395,3 +393,23 @@ def test_include_stock_never_encrypts_the_placeholder_password(tree: Tree, homes
     assert any("Carbon.Security.KeyStore.Password stays as it is" in w for w in plan.warnings)
     texts = {f.rel: f for f in plan.files}[tree.rel(CIPHER_TEXT)]
     assert parse(texts.new.decode("latin-1")).load()["Carbon.Security.KeyStore.Password"] == "[wso2carbon]"
+
+
+@pytest.mark.parametrize("tree", vault_trees())
+def test_a_spec_with_relative_homes_encrypts_with_each_homes_keystore(cli: Cli, tree: Tree, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: `home = "mb1"` (relative to the spec, as the README allows) looked for the keystore in mb1/mb1/
+    for name in ("mb1", "mb2"):
+        vault_home(tree, tmp_path / name)
+    text = SPEC.format(home1="mb1", home2="mb2") + "\n[vault]\nenabled = true\n"
+    if tree.profile is not None:
+        text = text.replace('home = "', f'profile = "{tree.profile}"\nhome = "')
+    (tmp_path / "wso2patch.toml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    applied = cli("apply", "--all", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert "Datasources.REGISTRY_DB.Configuration.Password=" in (tmp_path / "mb1" / tree.rel(CIPHER_TEXT)).read_text(
+        encoding="latin-1")
+    conf = parse((tmp_path / "mb1" / tree.rel(SECRET_CONF)).read_bytes().decode("latin-1")).load()
+    assert not Path(conf["keystore.identity.location"]).is_absolute()  # as with absolute homes: the home may move
+    assert cli("check").exit_code == 0

@@ -342,3 +342,12 @@ def test_pick_internal_keystore_only_where_preferred() -> None:
     assert pick(primary, internal, prefer_internal=True) == internal
     assert pick(primary, internal, prefer_internal=False) == primary
     assert pick(primary, None, prefer_internal=True) == primary
+
+
+def test_a_home_given_relative_resolves_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: a spec's relative home ("ei1") gave ei1/ei1/repository/... for ${carbon.home}/repository/...
+    monkeypatch.chdir(tmp_path)
+    for location in ("${carbon.home}/repository/resources/security/wso2carbon.jks",
+                     "repository/resources/security/wso2carbon.jks"):
+        ref = keystore_ref(Path("ei1"), location, "JKS", "wso2carbon")
+        assert ref.path == tmp_path / "ei1/repository/resources/security/wso2carbon.jks"

@@ -60,6 +60,9 @@ class Files:
 
     home: Path
     planned: Mapping[str, bytes] = field(default_factory=dict)
+    # the profile's carbon home under the home ("" or EI's "wso2/broker", whose wso2server.sh runs from there):
+    # relative paths and ${carbon.home} in secret-conf and cipher-tool resolve against it, as Carbon resolves them
+    base: str = ""
     unreadable: list[tuple[str, str, int | None]] = field(default_factory=list)  # (file, what is wrong, line)
 
     def _unreadable(self, rel: str, e: ConfigError) -> None:
@@ -146,7 +149,7 @@ def tool_files(files: Files, conf: str) -> list[str]:
     out = []
     for value, _ in props.values():
         name = value.partition("//")[0].strip() if "//" in value else ""
-        rel = inside(files.home, name) if name else None
+        rel = inside(files.home, name, files.base) if name else None
         if rel is not None:
             out.append(rel)
     return out
@@ -176,19 +179,20 @@ def absolute(home: Path) -> Path:
     return Path(os.path.normpath(home.absolute()))
 
 
-def resolve(home: Path, location: str) -> Path:
-    """A path as Carbon opens it: ${carbon.home} is the home, a relative path is relative to the home (the start
-    scripts cd there), '..' collapsed as the file system would. Always absolute."""
-    path = Path(location.strip().replace(CARBON_HOME, str(absolute(home))))
-    return Path(os.path.normpath(path if path.is_absolute() else absolute(home) / path))
+def resolve(home: Path, location: str, base: str = "") -> Path:
+    """A path as Carbon opens it: ${carbon.home} is the profile's carbon home (`base` under the home), a relative
+    path is relative to it (the start scripts cd there), '..' collapsed as the file system would. Always absolute."""
+    root = absolute(home) / base
+    path = Path(location.strip().replace(CARBON_HOME, str(root)))
+    return Path(os.path.normpath(path if path.is_absolute() else root / path))
 
 
-def inside(home: Path, location: str) -> str | None:
-    """The location relative to the home when it lies inside it, else None."""
-    path = resolve(home, location)
-    for base in (absolute(home), home.resolve()):
-        if path.is_relative_to(base):
-            return path.relative_to(base).as_posix()
+def inside(home: Path, location: str, base: str = "") -> str | None:
+    """The location relative to the home (not to `base`) when it lies inside the home, else None."""
+    path = resolve(home, location, base)
+    for top in (absolute(home), home.resolve()):
+        if path.is_relative_to(top):
+            return path.relative_to(top).as_posix()
     return None
 
 

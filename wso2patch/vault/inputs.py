@@ -111,9 +111,9 @@ def _written(values: Mapping[str, str], found: list[Secret], ref: keystore.Keyst
     root from there."""
     out = {name: WRITTEN if name in variables.SECRET_VALUES else value for name, value in values.items()}
     out |= {f"vault.alias.{s.name}": s.alias for s in found}
-    location = str(ref.path)
-    if ref.path.is_relative_to(home):  # as ciphertool writes it: relative to the home, where Carbon starts
-        location = ref.path.relative_to(home).as_posix()
+    location, here = str(ref.path), Path(os.path.abspath(home))  # ref.path is absolute; a spec's home may not be
+    if ref.path.is_relative_to(here):  # as ciphertool writes it: relative to the home, where Carbon starts
+        location = ref.path.relative_to(here).as_posix()
     out |= {"vault.keystore.location": location, "vault.keystore.type": ref.type,
             "vault.keystore.alias": ref.alias, "vault.cipher_text": f"{conf}/{CIPHER_TEXT}"}
     return out

@@ -65,6 +65,7 @@ def keystore_ref(home: Path, location: str, store_type: str, alias: str) -> Keys
     text = location.strip()
     if not text:
         raise ConfigError("the keystore Location is empty", hint=_FIX)
+    home = Path(os.path.abspath(home))  # a spec's relative home: ${carbon.home} must not be relative to it again
     text = text.replace(CARBON_HOME, str(home))
     if "${" in text:
         raise ConfigError(f"the keystore Location {location.strip()!r} uses a placeholder other than {CARBON_HOME}, "

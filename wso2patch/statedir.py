@@ -235,3 +235,11 @@ class StateDir:
                             if f.endswith(TMP_SUFFIX):
                                 os.unlink(f, dir_fd=fd)
             self.rmdir(part)  # only if empty
+
+
+def owner_only(home: Path) -> None:
+    """.wso2patch/ readable by its owner alone: its backups hold the files as they were, passwords included. Best
+    effort, after a commit: a folder another user owns, or a link planted meanwhile, is left as it is."""
+    with contextlib.suppress(OSError, ConfigError), StateDir(home).folder() as fd:  # never through a link
+        if fd is not None:
+            os.fchmod(fd, 0o700)

@@ -28,7 +28,7 @@ from wso2patch.patchset import BUILT_IN, Patch, applicable, is_for, load_patches
 from wso2patch.plan import OpResult, Plan, check_home, not_regular
 from wso2patch.products import Product
 from wso2patch.spec import Spec, find_spec, load_spec
-from wso2patch.vault.inputs import owner_only, store_key
+from wso2patch.statedir import owner_only
 from wso2patch.vault.planning import plan_with_vault
 
 if TYPE_CHECKING:
@@ -336,6 +336,8 @@ def commit_plan(plan: Plan, spec: Spec) -> txn.Transaction | None:
     changes += [txn.Change(c.rel, c.old, c.new) for c in plan.copied]
     applied = sorted({r.patch for f in plan.changed for r in f.results if r.result == "applied"})
     if plan.vault_key is not None:  # the key the cipher texts were recognised with from now on
+        from wso2patch.vault.inputs import store_key
+
         store_key(plan.home, plan.vault_key)
     tx = txn.commit(plan.home, changes, managed=managed_by(spec), node=plan.node, spec=spec.path.resolve(),
                     spec_sha=spec.sha256, patches=applied, profile=journal_profile(plan.product), vault=plan.vault)

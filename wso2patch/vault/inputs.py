@@ -8,7 +8,6 @@ Nothing here writes. A home without a vault key yet gets a fresh one (`new_key`)
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -159,14 +158,6 @@ def _keystore(home: Path, conf: str = CONF, prefer_internal: bool = False) \
             raise ConfigError("the PKCS12 keystore's password in carbon.xml is itself in the vault", where=path,
                               hint="use a JKS keystore, or keep the keystore password out of the vault")
     return ref, keystore.public_key(ref, password)
-
-
-def owner_only(home: Path) -> None:
-    """.wso2patch/ readable by its owner alone: its backups hold the files as they were, passwords included. Best
-    effort, after a commit: a folder another user owns, or a link planted meanwhile, is left as it is."""
-    with contextlib.suppress(OSError, ConfigError), StateDir(home).folder() as fd:  # never through a link
-        if fd is not None:
-            os.fchmod(fd, 0o700)
 
 
 def store_key(home: Path, key: bytes) -> None:

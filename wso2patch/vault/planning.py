@@ -12,15 +12,18 @@ from wso2patch.journal import read
 from wso2patch.patchset import Patch, Rows
 from wso2patch.plan import Plan, build_plan
 from wso2patch.products import Product, vault_prefers_internal
-from wso2patch.vault.inputs import current_tags, prepare
-from wso2patch.vault.secrets import all_aliases
-from wso2patch.vault.stock import plan_stock
-from wso2patch.vault.stock import rows as stock_rows
 
 
 def plan_with_vault(home: Path, node: int, product: Product, patches: Sequence[Patch], values: Mapping[str, str],
                     peers: Sequence[Mapping[str, str]], rows: Rows, history: Sequence[Transaction],
                     managed: Callable[[str], bool]) -> Plan:
+    if "vault.enabled" not in values and not any(t.state == "committed" and t.vault is not None for t in history):
+        return build_plan(home, node, product, patches, values, peers, rows)  # never on here: no vault code loads
+    from wso2patch.vault.inputs import current_tags, prepare
+    from wso2patch.vault.secrets import all_aliases
+    from wso2patch.vault.stock import plan_stock
+    from wso2patch.vault.stock import rows as stock_rows
+
     vault = prepare(home, values, rows, current_tags(history), product.conf, vault_prefers_internal(product))
     plan = build_plan(home, node, product, patches, vault.values, peers, vault.rows)
     tags = vault.tags

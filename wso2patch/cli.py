@@ -4,25 +4,20 @@ exit codes. fastcli.py parses the common command lines without typer; both print
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from wso2patch import __version__, interrupt
-from wso2patch.errors import ExitCode
+from wso2patch import __version__
+from wso2patch.shell import clickmain
 from wso2patch.shell import commands as shell
-from wso2patch.shell.run import CONSOLE, Usage, fail
-
-# typer <0.20 re-exports click's exceptions, newer typer vendors click: find them through BadParameter.
-_USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+from wso2patch.shell.run import Usage
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Cluster WSO2 Carbon 4.4.x / MB homes from one spec: byte-careful, idempotent XML patches.")
+                  help="Cluster WSO2 Carbon 4.4.x products (MB, EI, ESB) from one spec: byte-careful patches.")
 
 SpecOpt = Annotated[Path | None, typer.Option("--spec", help="cluster spec [default: $WSO2PATCH_SPEC or "
                                               "./wso2patch.toml]", show_default=False)]
@@ -35,7 +30,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but
                                         "asks about; no effect on --json)")]
 SecretsOpt = Annotated[bool, typer.Option("--show-secrets", help="print passwords instead of ********")]
 DriverOpt = Annotated[Path | None, typer.Option("--jdbc-driver", help="a MySQL Connector/J jar to copy into "
-                                                "repository/components/lib", show_default=False)]
+                                                "repository/components/lib (EI: lib)", show_default=False)]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="node id in the spec", show_default=False)]
 ReassignOpt = Annotated[bool, typer.Option("--reassign", help="patch a home last patched as another node, retiring "
                                            "what that node added (its REGISTRY_LOCAL<id>)")]
@@ -195,29 +190,6 @@ def compare(home_a: Annotated[Path, typer.Argument(help="one product home")],
     _exit(shell.compare, locals())
 
 
-def _command_of(ctx: Any) -> str | None:
-    """The subcommand a click context belongs to ("db sql"), or None for the program itself."""
-    path = str(getattr(ctx, "command_path", "") or "").split()[1:]
-    return " ".join(path) or None
-
-
 def main() -> None:
-    """Console entry point: click's usage errors become one line too (exit 2)."""
-    interrupt.install()  # first: a signal while the command line is parsed and the command loads is noted too
-    CONSOLE[0] = True
-    code: Any
-    try:
-        code = app(args=sys.argv[1:] or ["--help"], prog_name="wso2patch", standalone_mode=False)
-    except _CLICK_ERROR as e:  # a UsageError is one: its line says where the help is
-        command, message = _command_of(getattr(e, "ctx", None)), getattr(e, "format_message", e.__str__)()
-        where = " ".join(filter(None, ("wso2patch", command)))
-        if not isinstance(e, _USAGE_ERROR):
-            code = fail(command, type(e).__name__, "error", message, getattr(e, "exit_code", 1))
-        else:  # no message: a group called without its subcommand, whose help click has printed already
-            code = fail(command, "UsageError", "usage error", f"{message}; see '{where} --help'", ExitCode.USAGE) \
-                if message else ExitCode.USAGE
-    except typer.Abort:
-        print("wso2patch: error: interrupted; nothing was written", file=sys.stderr)
-        code = 130
-    interrupt.ignore_from_now()
-    sys.exit(code if isinstance(code, int) else 0)
+    """Console entry point (through entry.py): click's usage errors become one line too (exit 2)."""
+    clickmain.run(app)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from wso2patch import hosts
 
 if TYPE_CHECKING:
-    from wso2patch.spec import Node, _Checker
+    from wso2patch.spec_check import _Checker
+    from wso2patch.spec_model import Node
 
 Schema = dict[str, tuple[type | tuple[type, ...], bool]]
 MEMBERSHIPS = ("wka", "kubernetes", "aws")

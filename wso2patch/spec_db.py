@@ -18,7 +18,7 @@ from wso2patch import hosts
 from wso2patch.variables import DB_KINDS, OPTIONAL_DB_KINDS
 
 if TYPE_CHECKING:
-    from wso2patch.spec import _Checker
+    from wso2patch.spec_check import _Checker
 
 Schema = dict[str, tuple[type | tuple[type, ...], bool]]
 KINDS = DB_KINDS + OPTIONAL_DB_KINDS

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wso2patch.spec import _Checker
+    from wso2patch.spec_check import _Checker
 
 Schema = dict[str, tuple[type | tuple[type, ...], bool]]
 CLUSTER_KEYS: Schema = {"hazelcast": (dict, False)}
@@ -51,7 +51,7 @@ def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def load_hazelcast(c: _Checker, cluster: dict[str, Any]) -> dict[str, str] | None:
     """Hazelcast property names and their values as Java's Properties holds them (true/false, decimal); None when
     the spec has no [cluster.hazelcast] (the hazelcast-properties patch then does nothing)."""
-    from wso2patch.spec import unsafe
+    from wso2patch.spec_check import unsafe
 
     if "hazelcast" not in cluster:
         return None
@@ -88,7 +88,7 @@ def load_patches_table(c: _Checker, path: Path, data: Any) -> SitePatches:
                 raise c.fail(f"[patches] {key} must list strings, each {what}; {item!r} is not one", "patches",
                              None, key, hint='e.g. extra = ["site/*.toml"], disable = ["thrift-host"]')
         lists[key] = tuple(items)
-    from wso2patch.spec import _line_of
+    from wso2patch.spec_check import _line_of
 
     where = {}
     for key in ("extra", "disable"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wso2patch.spec import _Checker
+    from wso2patch.spec_check import _Checker
 
 SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "vault": {"enabled": (bool, False), "include_stock": (bool, False)},

@@ -17,7 +17,7 @@ from wso2patch.commands.rollback import HomeTransactions, RollbackPreview, recov
 from wso2patch.entries import State
 from wso2patch.errors import DriftError, ExitCode, NoSuchTransactionError, RefusedError
 from wso2patch.journal import Transaction
-from wso2patch.workflow import journal_of, managed
+from wso2patch.workflow_files import journal_of, managed
 
 Cluster = Callable[[Path], tuple[Path, Path, Path]]
 needs_fixtures = pytest.mark.skipif(not (MB_HOME / "repository/conf/carbon.xml").is_file(), reason=NO_FIXTURES)

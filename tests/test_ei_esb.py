@@ -19,7 +19,7 @@ from tests.test_hazelcast import noise as props_noise
 from tests.test_i10_stock import noise as xml_noise
 from wso2patch.plan import FilePlan
 from wso2patch.spec import load_spec
-from wso2patch.workflow import plan_node
+from wso2patch.workflow_plan import plan_node
 
 LB = "ei.example.com"
 SHUTDOWNHOOK = {"hazelcast.shutdownhook.enabled": "false"}

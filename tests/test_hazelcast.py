@@ -15,7 +15,7 @@ from tests.conftest import Cli, all_tree_params, snapshot
 from wso2patch.errors import SpecError
 from wso2patch.properties import parse
 from wso2patch.spec import load_spec
-from wso2patch.workflow import plan_node
+from wso2patch.workflow_plan import plan_node
 
 Cluster = Callable[[Path], tuple[Path, Path, Path]]
 PROPS = "repository/conf/hazelcast.properties"

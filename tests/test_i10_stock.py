@@ -18,7 +18,7 @@ from tests.test_stock import TARGETS, allowed_lines, target_key
 from wso2patch.plan import FilePlan
 from wso2patch.spec import load_spec
 from wso2patch.spec_cluster import KUBERNETES_CLASS
-from wso2patch.workflow import plan_node
+from wso2patch.workflow_plan import plan_node
 from wso2patch.xmlio import Doc
 
 NS = {"c": "http://wso2.org/projects/carbon/carbon.xml"}

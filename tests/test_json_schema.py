@@ -209,7 +209,8 @@ def test_the_result_types_of_diff_and_apply_match_what_the_old_report_prints(cli
     from wso2patch.render import document, plain, show
     from wso2patch.report import Report, plan_json
     from wso2patch.spec import load_spec
-    from wso2patch.workflow import journal_of, plan_node
+    from wso2patch.workflow_files import journal_of
+    from wso2patch.workflow_plan import plan_node
 
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     (h2 / "repository/components/lib").mkdir(parents=True, exist_ok=True)
@@ -249,7 +250,7 @@ def test_the_result_types_of_rollback_and_recover_match_what_they_print(cli: Cli
     from wso2patch.commands.rollback import HomeTransactions, RecoverResult, RollbackResult
     from wso2patch.render import document, show
     from wso2patch.report import Report
-    from wso2patch.workflow import journal_of
+    from wso2patch.workflow_files import journal_of
 
     spec, _, h2 = cluster(FIXTURES / "mb-home")
     assert cli("apply", "--spec", spec, "--node", 2, "--yes").exit_code == 0

@@ -165,7 +165,7 @@ def test_the_question_names_the_files_and_the_patches(cluster: Cluster, tmp_path
     from wso2patch.commands.apply import question
     from wso2patch.commands.nodes import NodePlanResult
     from wso2patch.spec import load_spec
-    from wso2patch.workflow import plan_node
+    from wso2patch.workflow_plan import plan_node
 
     spec, _, h2, _ = three_nodes(cluster, tmp_path)
     asked = question(NodePlanResult.from_plan(plan_node(load_spec(spec), 2, h2), "pending"))

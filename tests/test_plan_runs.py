@@ -11,7 +11,7 @@ from tests.conftest import FIXTURES, SPEC, copy_tree
 from wso2patch import plan
 from wso2patch.patchset import Step
 from wso2patch.spec import load_spec
-from wso2patch.workflow import commit_plan, plan_node
+from wso2patch.workflow_plan import commit_plan, plan_node
 from wso2patch.xmlio import Doc
 
 

@@ -19,7 +19,9 @@ from wso2patch.entries import parse
 from wso2patch.errors import ExitCode, SpecError
 from wso2patch.patchset import applicable, load_patches, parse_patch
 from wso2patch.spec import load_spec
-from wso2patch.workflow import journal_of, managed_by, patch_listing, plan_node
+from wso2patch.workflow import patch_listing
+from wso2patch.workflow_files import journal_of, managed_by
+from wso2patch.workflow_plan import plan_node
 
 SUPPORTED = "MB 2.5-3.2, Carbon 4.4.x, EI 6.x (integrator and broker profiles), ESB 4.9-5.0"
 MB_ONLY = {"mb-store", "thrift-host"}

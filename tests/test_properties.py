@@ -31,7 +31,8 @@ from wso2patch.errors import SpecError
 from wso2patch.journal import STATE_DIR
 from wso2patch.patchset import load_patches
 from wso2patch.spec import Spec, load_spec
-from wso2patch.workflow import commit_plan, journal_of, managed, plan_node
+from wso2patch.workflow_files import journal_of, managed
+from wso2patch.workflow_plan import commit_plan, plan_node
 
 # Every tree gets its own examples (hypothesis alone would mostly draw the first one); the stock trees only
 # when ../shared/wso2-dist is beside the repo.

@@ -20,7 +20,7 @@ from wso2patch.errors import ConfigError, PatchError
 from wso2patch.patchset import Patch, load_patches, parse_patch
 from wso2patch.plan import FilePlan, Plan, build_plan
 from wso2patch.properties import parse
-from wso2patch.workflow import patch_status
+from wso2patch.workflow_plan import patch_status
 
 PROPS = "repository/conf/hazelcast.properties"
 STOCKLIKE = b"hazelcast.max.no.heartbeat.seconds=300\nhazelcast.logging.type=log4j"  # mb-home's, no final newline
@@ -93,7 +93,7 @@ def test_a_missing_file_is_created_shown_from_dev_null_and_removed_by_rollback(t
     assert file_diff(f).splitlines()[:3] == ["--- /dev/null", f"+++ b/{PROPS}", "@@ -0,0 +1,2 @@"]
     assert plan_of(h, patch(body)).planned[PROPS] == f.new
     from wso2patch.spec import load_spec
-    from wso2patch.workflow import commit_plan
+    from wso2patch.workflow_plan import commit_plan
 
     spec = tmp_path / "s.toml"
     spec.write_text('[database]\nhost = "db"\nusername = "u"\npassword = "p"\n[[node]]\nid = 1\nhost = "h"\n')

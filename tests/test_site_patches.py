@@ -296,7 +296,7 @@ def test_an_absolute_pattern_and_requires_of_any_file(tmp_path: Path, cluster: C
     loaded = load_spec(spec)
     (mark,) = [p for p in spec_patches(loaded) if p.name == "mark"]
     assert mark.origin == str(site / "mark.toml")
-    from wso2patch.workflow import plan_node
+    from wso2patch.workflow_plan import plan_node
 
     assert {r.note for r in plan_node(loaded, 1, h1).skipped if r.patch == "mark"} == {
         "not applicable: repository/components/lib/hazelcast-aws.jar is absent"}

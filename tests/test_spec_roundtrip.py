@@ -26,7 +26,7 @@ from tests.conftest import FIXTURES
 from wso2patch.errors import SpecError
 from wso2patch.patchset import load_patches
 from wso2patch.spec import load_spec
-from wso2patch.workflow import plan_node
+from wso2patch.workflow_plan import plan_node
 
 HOME = FIXTURES / "mb-home"  # plan_node only reads it; its carbon.xml, registry.xml and broker.xml are ISO-8859-1
 PATCHES = load_patches()

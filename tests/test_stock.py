@@ -15,7 +15,7 @@ from lxml import etree
 from tests.conftest import all_tree_params
 from wso2patch.plan import FilePlan, Plan
 from wso2patch.spec import load_spec
-from wso2patch.workflow import plan_node
+from wso2patch.workflow_plan import plan_node
 from wso2patch.xmlio import Doc
 
 NS = {"c": "http://wso2.org/projects/carbon/carbon.xml"}

@@ -24,7 +24,8 @@ from wso2patch.errors import ConfigError
 from wso2patch.properties import parse
 from wso2patch.spec import load_spec
 from wso2patch.vault.inputs import current_tags, prepare
-from wso2patch.workflow import journal_of, plan_node
+from wso2patch.workflow_files import journal_of
+from wso2patch.workflow_plan import plan_node
 
 DB_PASSWORD = "Vault+Db/Pw=1"  # distinctive, with the characters base64 and .properties treat specially
 GOV_PASSWORD = "gov&Pw<2>"

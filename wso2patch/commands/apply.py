@@ -1,7 +1,7 @@
 """wso2patch apply: patch a node's home, or every node's (--all), one transaction per home.
 
 The order of each node's steps, and the signal, lock and recovery rules around them, are the safety contract
-(README: Safety; workflow.critical): a first look without the lock (nothing to do, or a refusal, writes nothing);
+(README: Safety; workflow_locks.critical): a first look without the lock (nothing to do, or a refusal, writes nothing);
 then, under the lock, recovery of what a killed process left (only for an apply that goes ahead), the plan, the
 question, and the transaction in a critical section. A signal stops the whole run at the next safe point.
 """
@@ -28,19 +28,10 @@ from wso2patch.owner import admit
 from wso2patch.plan import Plan
 from wso2patch.spec import Spec
 from wso2patch.txn import Transaction
-from wso2patch.workflow import (
-    commit_plan,
-    critical,
-    forecast,
-    journal_of,
-    journal_profile,
-    locked_home,
-    node_product,
-    plan_node,
-    recover_now,
-    spec_patches,
-    unfinished_error,
-)
+from wso2patch.workflow import node_product, spec_patches
+from wso2patch.workflow_files import journal_of
+from wso2patch.workflow_locks import critical, forecast, locked_home, recover_now, unfinished_error
+from wso2patch.workflow_plan import commit_plan, journal_profile, plan_node
 
 REVIEW = "review with 'wso2patch diff'"
 

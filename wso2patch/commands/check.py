@@ -14,7 +14,9 @@ from wso2patch.detect import detect_supported
 from wso2patch.effective import Effective, load
 from wso2patch.errors import ExitCode, UsageError
 from wso2patch.spec import Spec, find_spec
-from wso2patch.workflow import diff_targets, plan_node, require_finished
+from wso2patch.workflow import diff_targets
+from wso2patch.workflow_locks import require_finished
+from wso2patch.workflow_plan import plan_node
 
 _LEVEL_STYLES = {"error": "red", "warning": "yellow", "ok": "green"}
 

@@ -12,7 +12,7 @@ from wso2patch.compare import compare as compare_homes  # deepdiff loads inside,
 from wso2patch.detect import detect_supported
 from wso2patch.effective import load
 from wso2patch.errors import ExitCode
-from wso2patch.workflow import require_finished
+from wso2patch.workflow_locks import require_finished
 
 
 @dataclass(kw_only=True)

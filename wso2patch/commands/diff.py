@@ -10,15 +10,9 @@ from wso2patch.commands.nodes import DiffResult, ErrorInfo, NodeOutcome, NodePla
 from wso2patch.errors import ConfigError, ExitCode, RefusedError, SignalError, Wso2PatchError
 from wso2patch.owner import admit
 from wso2patch.spec import Spec
-from wso2patch.workflow import (
-    home_for,
-    journal_profile,
-    node_product,
-    plan_node,
-    require_finished,
-    spec_patches,
-    spec_targets,
-)
+from wso2patch.workflow import home_for, node_product, spec_patches, spec_targets
+from wso2patch.workflow_locks import require_finished
+from wso2patch.workflow_plan import journal_profile, plan_node
 
 Targets = tuple[list[tuple[int, Path]], list[NodeTrouble]]
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from wso2patch.commands import Block, Result, Table
 from wso2patch.commands.nodes import TransactionResult
 from wso2patch.plan import check_home
-from wso2patch.workflow import journal_of
+from wso2patch.workflow_files import journal_of
 
 
 @dataclass(kw_only=True)

@@ -173,6 +173,6 @@ class DiffResult(Result):
 
 def recovery_lines(n: NodePlanResult) -> list[Block]:
     """What recovery finished or undid in a node's home before the apply planned it."""
-    from wso2patch.workflow import what_recovery_did
+    from wso2patch.workflow_locks import what_recovery_did
 
     return [Line(f"node {n.node} ({n.home}): {what_recovery_did(t)}", "yellow") for t in n.recovered or []]

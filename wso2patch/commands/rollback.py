@@ -1,5 +1,5 @@
 """wso2patch rollback / recover: restore a home's files byte for byte to before an apply, or finish or undo what a
-killed apply or rollback left. Both write under the home's lock, inside critical sections (workflow.critical)."""
+killed apply or rollback left. Both write under the home's lock, inside critical sections (workflow_locks.critical)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,18 @@ from wso2patch.commands import Block, Diff, Line, Result, Ui
 from wso2patch.commands.nodes import TransactionResult
 from wso2patch.errors import DriftError
 from wso2patch.journal import Transaction
-from wso2patch.workflow import (
+from wso2patch.workflow_files import journal_of, managed
+from wso2patch.workflow_locks import (
     critical,
-    drift_diffs,
     forecast,
-    journal_of,
     locked_home,
-    managed,
     recover_now,
     require_regular,
     unfinished_error,
     what_recovery_did,
     writing,
 )
+from wso2patch.workflow_plan import drift_diffs
 
 
 @dataclass(frozen=True)

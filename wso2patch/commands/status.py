@@ -11,15 +11,10 @@ from wso2patch.commands.nodes import ProductInfo
 from wso2patch.errors import ExitCode, UsageError
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec
-from wso2patch.workflow import (
-    diff_targets,
-    home_for,
-    journal_of,
-    patch_status,
-    plan_node,
-    require_finished,
-    spec_patches,
-)
+from wso2patch.workflow import diff_targets, home_for, spec_patches
+from wso2patch.workflow_files import journal_of
+from wso2patch.workflow_locks import require_finished
+from wso2patch.workflow_plan import patch_status, plan_node
 
 State = Literal["applied", "pending", "outdated", "drifted", "not applicable"]
 _STYLES = {"applied": "green", "pending": "yellow", "outdated": "yellow", "drifted": "red"}

@@ -63,7 +63,8 @@ def apply(*, node: int | None, all_nodes: bool, home: Path | None, spec: Path | 
 
 
 def _target(home: Path | None, node: int | None, spec: Path | None) -> Path:
-    from wso2patch.workflow import home_for, use_spec
+    from wso2patch.workflow import home_for
+    from wso2patch.workflow_files import use_spec
 
     if home is not None:  # the journal may name files the site patches of --spec (or ./wso2patch.toml) wrote
         use_spec(load(spec) if spec is not None else None)

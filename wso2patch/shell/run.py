@@ -95,7 +95,7 @@ def reader_gone() -> int:
 
 def load(spec: Path | None) -> Spec:
     from wso2patch.spec import find_spec, load_spec
-    from wso2patch.workflow import use_spec
+    from wso2patch.workflow_files import use_spec
 
     # masking is by position (wso2patch.secrets): the spec's password needs no registering
     s = load_spec(find_spec(spec))

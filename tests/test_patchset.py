@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from wso2patch import patchcheck, patchset, variables
+from wso2patch import patchcheck, patchcheck_exprs, patchcheck_fields, patchset, variables
 from wso2patch.errors import PatchError
 from wso2patch.ops import ReplaceChildren, SetText
 from wso2patch.patchset import load_patch, load_patches
@@ -75,8 +75,10 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("checked again while rendering")
 
-    for name in ("check_op", "template", "element", "xpath", "rel_path", "text"):
-        monkeypatch.setattr(patchcheck, name, refuse)
+    for module, checks in ((patchcheck, ("check_op",)), (patchcheck_exprs, ("template", "element", "xpath")),
+                           (patchcheck_fields, ("rel_path", "text"))):
+        for name in checks:
+            monkeypatch.setattr(module, name, refuse)
     monkeypatch.setattr(etree, "XPath", refuse)
     rendered: set[tuple[str, int]] = set()
     rows = {t: [dict.fromkeys(names, "v")] for t, names in variables.ROWS.items() if t != "peer"}  # one step per op

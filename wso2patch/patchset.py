@@ -32,7 +32,8 @@ from wso2patch.ops import (
     SetText,
     Uncomment,
 )
-from wso2patch.patchcheck import HINT, Locator, OpSpec, check_op, did_you_mean, rel_path, text, type_name
+from wso2patch.patchcheck import OpSpec, check_op
+from wso2patch.patchcheck_fields import HINT, Locator, did_you_mean, rel_path, text, type_name
 from wso2patch.products import LEGACY_TARGETS, Product, applies, check_targets, conf_roots
 from wso2patch.properties import PropOp, RemoveProp, SetProp
 from wso2patch.versions import check_range

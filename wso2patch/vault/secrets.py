@@ -14,7 +14,8 @@ from pathlib import Path
 
 from wso2patch import variables
 from wso2patch.errors import PatchError
-from wso2patch.patchcheck import Locator, condition, template
+from wso2patch.patchcheck_exprs import template
+from wso2patch.patchcheck_fields import Locator, condition
 from wso2patch.patchset import default_dir, skip_reason
 
 _KEYS = {"name", "alias", "password", "when", "unless", "requires", "file", "xpath"}

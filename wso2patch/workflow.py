@@ -24,7 +24,9 @@ from wso2patch.errors import (
     Wso2PatchError,
 )
 from wso2patch.journal import STATE_DIR, Journal, Managed, locked, read, sha256
-from wso2patch.patchset import BUILT_IN, Patch, applicable, is_for, load_patches
+from wso2patch.patchset import BUILT_IN, Patch
+from wso2patch.patchset_load import load_patches
+from wso2patch.patchset_products import applicable, is_for
 from wso2patch.plan import OpResult, Plan, check_home, not_regular
 from wso2patch.products import Product
 from wso2patch.spec import Spec, find_spec, load_spec

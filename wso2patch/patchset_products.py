@@ -26,7 +26,6 @@ def is_for(patch: Patch, product: Product) -> bool:
     return applies(product, patch.products, patch.versions)
 
 
-
 def patch_targets(loc: Locator, data: dict[str, Any], builtin: bool) -> tuple[tuple[str, ...] | None, str | None]:
     """`products` and `versions`, checked; a built-in patch must say which products it is for."""
     versions = data.get("versions")

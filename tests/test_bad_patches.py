@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import Cli
 from tests.test_bad_inputs import MB_HOME, NO_FIXTURES, PATCH_ERR, Case, Env, check_error, diff1, make_env, state
-from wso2patch import patchset, variables
+from wso2patch import patchset_load, variables
 from wso2patch.errors import PatchError
 from wso2patch.patchcheck import KINDS
-from wso2patch.patchset import load_patch, load_patches, parse_patch
+from wso2patch.patchset_load import load_patch, load_patches, parse_patch
 
 HEAD = 'description = "An extra patch"\nfile = "repository/conf/carbon.xml"\n'
 NEW_HEAD = 'description = "An extra patch"\nproducts = ["mb", "carbon"]\nfile = "carbon.xml"\n'  # issue 11's format
@@ -213,7 +213,7 @@ BAD: list[BadPatch] = [
 def write_patch_dir(root: Path, bad: BadPatch) -> Path:
     """The shipped patch set plus the broken file (as a user's extra patch sits among them)."""
     folder = root / "patches"
-    shutil.copytree(patchset.default_dir(), folder)
+    shutil.copytree(patchset_load.default_dir(), folder)
     target = folder / bad.name
     target.write_bytes(bad.body if isinstance(bad.body, bytes) else bad.body.encode("utf-8"))
     return target
@@ -235,7 +235,7 @@ def test_load_refuses(bad: BadPatch, tmp_path: Path) -> None:
 
 def use_patch_dir(env: Env, mp: pytest.MonkeyPatch) -> None:
     """The CLI has no option for a user's patch directory yet: point the default at the case's."""
-    mp.setattr(patchset, "default_dir", lambda: env.tmp / "patches")
+    mp.setattr(patchset_load, "default_dir", lambda: env.tmp / "patches")
 
 
 def cases() -> list[Any]:
@@ -310,7 +310,7 @@ ops = st.one_of(st.fixed_dictionaries({"kind": st.sampled_from(sorted(KINDS))},
 patches = st.fixed_dictionaries({}, optional={"description": strings | values, "file": strings | values,
                                               "requires": st.lists(strings | values, max_size=3) | values,
                                               "op": st.lists(ops, max_size=3) | values})
-SHIPPED = sorted(patchset.default_dir().glob("*.toml"))
+SHIPPED = sorted(patchset_load.default_dir().glob("*.toml"))
 
 
 @st.composite

@@ -119,7 +119,7 @@ PATCH = 'description = "d"\nfile = "repository/conf/axis2/axis2.xml"\n[[op]]\n'
 def test_bad_attribute_and_namespace_ops_are_refused_at_load(tmp_path: Path, op: str, says: str) -> None:
     import tomllib
 
-    from wso2patch.patchset import parse_patch
+    from wso2patch.patchset_load import parse_patch
     text = PATCH + op
     with pytest.raises(PatchError, match=says):
         parse_patch(tmp_path / "90-x.toml", tomllib.loads(text), text)
@@ -128,7 +128,7 @@ def test_bad_attribute_and_namespace_ops_are_refused_at_load(tmp_path: Path, op:
 def test_the_new_ops_render_from_a_patch_file(tmp_path: Path) -> None:
     import tomllib
 
-    from wso2patch.patchset import parse_patch
+    from wso2patch.patchset_load import parse_patch
     text = (PATCH + f'kind = "declare_namespace"\nxpath = "/a"\nprefix = "svns"\nuri = "{SV}"\n'
             f'[[op]]\nkind = "set_attr"\nxpath = "/a/b"\nname = "svns:secretAlias"\nnamespace = "{SV}"\n'
             'value = "{node.host}"\n[[op]]\nkind = "remove_attr"\nxpath = "/a/c"\nname = "svns:secretAlias"\n'

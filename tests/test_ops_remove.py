@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tests.test_ops import AXIS2, DS, doc, el, members, run_twice
 from wso2patch.errors import PatchError
 from wso2patch.ops import Ensure, Remove, SetAttr, apply_op
-from wso2patch.patchset import load_patch, skip_reason
+from wso2patch.patchset import skip_reason
+from wso2patch.patchset_load import load_patch
 
 PARAMS = "/axisconfig/clustering"
 NEW = el('<parameter name="KUBERNETES_NAMESPACE">wso2</parameter>')

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from wso2patch import patchcheck, patchset, variables
+from wso2patch import patchcheck, patchcheck_exprs, patchcheck_fields, patchset_load, variables
 from wso2patch.errors import PatchError
 from wso2patch.ops import ReplaceChildren, SetText
-from wso2patch.patchset import load_patch, load_patches
+from wso2patch.patchset_load import load_patch, load_patches
 
 VALUES = {"node.id": "2", "node.host": "10.0.0.2", "node.url_host": "10.0.0.2", "node.member_port": "4003",
           "cluster.domain": "d", "cluster.membership": "wka"}
@@ -75,8 +75,10 @@ def test_a_loaded_patch_renders_without_checking_again(monkeypatch: pytest.Monke
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("checked again while rendering")
 
-    for name in ("check_op", "template", "element", "xpath", "rel_path", "text"):
-        monkeypatch.setattr(patchcheck, name, refuse)
+    for module, checks in ((patchcheck, ("check_op",)), (patchcheck_exprs, ("template", "element", "xpath")),
+                           (patchcheck_fields, ("rel_path", "text"))):
+        for name in checks:
+            monkeypatch.setattr(module, name, refuse)
     monkeypatch.setattr(etree, "XPath", refuse)
     rendered: set[tuple[str, int]] = set()
     rows = {t: [dict.fromkeys(names, "v")] for t, names in variables.ROWS.items() if t != "peer"}  # one step per op
@@ -132,7 +134,7 @@ def test_the_patch_set_is_checked_once_per_content(tmp_path: Path, monkeypatch: 
         checked.append(1)
         return real(*args)
 
-    monkeypatch.setattr(patchset, "check_op", counting)
+    monkeypatch.setattr(patchset_load, "check_op", counting)
     assert [a is b for a, b in zip(load_patches(folder), first, strict=True)] == [True] * len(first)
     assert checked == []
     port = folder / "21-port-offset.toml"

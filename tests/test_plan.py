@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import FIXTURES, copy_tree, snapshot
 from wso2patch.detect import detect
 from wso2patch.errors import ConfigError, InternalError
-from wso2patch.patchset import Patch, parse_patch
+from wso2patch.patchset import Patch
+from wso2patch.patchset_load import parse_patch
 from wso2patch.plan import build_plan
 
 

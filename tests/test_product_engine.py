@@ -17,7 +17,8 @@ from tests.test_json_schema import assert_valid
 from wso2patch.detect import detect
 from wso2patch.entries import parse
 from wso2patch.errors import ExitCode, SpecError
-from wso2patch.patchset import applicable, load_patches, parse_patch
+from wso2patch.patchset_load import load_patches, parse_patch
+from wso2patch.patchset_products import applicable
 from wso2patch.spec import load_spec
 from wso2patch.workflow import patch_listing
 from wso2patch.workflow_files import journal_of, managed_by

@@ -29,7 +29,7 @@ from wso2patch import txn
 from wso2patch.diff import file_diff
 from wso2patch.errors import SpecError
 from wso2patch.journal import STATE_DIR
-from wso2patch.patchset import load_patches
+from wso2patch.patchset_load import load_patches
 from wso2patch.spec import Spec, load_spec
 from wso2patch.workflow_files import journal_of, managed
 from wso2patch.workflow_plan import commit_plan, plan_node

@@ -17,7 +17,8 @@ from wso2patch import txn, variables
 from wso2patch.detect import detect
 from wso2patch.diff import file_diff
 from wso2patch.errors import ConfigError, PatchError
-from wso2patch.patchset import Patch, load_patches, parse_patch
+from wso2patch.patchset import Patch
+from wso2patch.patchset_load import load_patches, parse_patch
 from wso2patch.plan import FilePlan, Plan, build_plan
 from wso2patch.properties import parse
 from wso2patch.workflow_plan import patch_status

@@ -6,7 +6,7 @@ import re
 
 from tests.conftest import REPO
 from wso2patch.errors import EXIT_CODES
-from wso2patch.patchset import load_patches
+from wso2patch.patchset_load import load_patches
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import FIXTURES, Cli, snapshot, stock_params
 from wso2patch.errors import PatchError, SpecError
-from wso2patch.patchset import BUILT_IN, load_patches
+from wso2patch.patchset import BUILT_IN
+from wso2patch.patchset_load import load_patches
 from wso2patch.properties import parse
 from wso2patch.spec import load_spec
 from wso2patch.workflow import patch_listing, spec_patches

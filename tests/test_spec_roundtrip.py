@@ -24,7 +24,7 @@ from lxml import etree
 
 from tests.conftest import FIXTURES
 from wso2patch.errors import SpecError
-from wso2patch.patchset import load_patches
+from wso2patch.patchset_load import load_patches
 from wso2patch.spec import load_spec
 from wso2patch.workflow_plan import plan_node
 

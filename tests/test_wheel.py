@@ -25,7 +25,7 @@ def test_wheel_installs_and_runs_with_its_patch_set(tmp_path: Path,
     listed = subprocess.run([str(exe), "patches"], capture_output=True, text=True, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert len(listed.stdout.splitlines()) == 22 and "registry-mounts" in listed.stdout
-    where = subprocess.run([str(py), "-c", "import wso2patch.patchset as p; print(p.default_dir())"],
+    where = subprocess.run([str(py), "-c", "import wso2patch.patchset_load as p; print(p.default_dir())"],
                            capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
     assert where.startswith(str(env_dir)), where  # the packaged copy, not this checkout's patches/
     assert (Path(where) / "vault" / "secrets.toml").is_file()  # the vault's secret table ships with the patches

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from wso2patch.entries import Transaction
 from wso2patch.errors import OwnerError, PatchError
-from wso2patch.patchset import Patch, _parse_bytes, default_dir
+from wso2patch.patchset import Patch
+from wso2patch.patchset_load import _parse_bytes, default_dir
 from wso2patch.workflow_files import journal_of
 
 PREVIOUS_ID = "{owner.previous_id}"

@@ -4,7 +4,8 @@ Patch files are input (users add their own), so every field is checked here: its
 XPath compiled and tried on an empty document, paths relative and inside the home, operations of the
 file's kind (XML or Java .properties), templates well-formed with any values filled in and using only
 known variables. A mistake is one PatchError naming the file (and line), the [[op]] and the key;
-nothing later has to check again.
+nothing later has to check again. This module checks one [[op]]; the plain fields are checked in
+patchcheck_fields, XPaths and templates in patchcheck_exprs.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from wso2patch import variables
-from wso2patch.errors import ConfigError, PatchError
-from wso2patch.xmlio import escape_attr, parse_fragment
+from wso2patch.patchcheck_exprs import NODE_SETS, Template, element, template, xpath
+from wso2patch.patchcheck_fields import Locator, condition, did_you_mean, text, type_name
 
 # kind -> (required keys, optional keys)
 KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -39,68 +39,7 @@ KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "remove_property": (frozenset({"key"}), frozenset({"for_each"})),
 }
 PROP_KINDS = ("set_property", "remove_property")  # the operations on a Java .properties file; the others are XML's
-FILE_KINDS = (".xml", ".properties")
 COMMON = frozenset({"kind", "when", "unless"})
-NODE_SETS = ("xpath", "parent", "select", "after")  # XPaths that must select nodes; `key` is used as string(key)
-HINT = "fix the patch file"
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_VAR_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # not XML 1.0 Char
-_MARK = "wso2patch<&>\"'--"  # a value that breaks XML wherever a variable may not stand
-_PROBE = etree.fromstring("<wso2patch-probe/>")
-
-
-class Locator:
-    """Best-effort line numbers of keys in the TOML text: top level (op 0) or in the n-th [[op]]."""
-
-    def __init__(self, path: Path, text: str = "") -> None:
-        self.path, self.text = path, text
-        self._lines: dict[tuple[int, str | None], int] | None = None
-
-    @property
-    def lines(self) -> dict[tuple[int, str | None], int]:
-        """Computed only when an error needs them: loading a good patch set stays cheap."""
-        if self._lines is None:
-            self._lines = {}
-            op, ops, quote = 0, 0, ""
-            for no, line in enumerate(self.text.splitlines(), 1):
-                if quote:  # inside a multi-line string
-                    quote = "" if line.count(quote) % 2 else quote
-                    continue
-                s = line.strip()
-                if re.match(r"\[\[\s*op\s*\]\]", s):
-                    ops += 1
-                    op = ops
-                    self._lines.setdefault((op, None), no)
-                elif m := re.match(r"\[+\s*([\w-]+)", s):
-                    op = -1  # some other table: its keys are neither top-level nor an op's
-                    self._lines.setdefault((0, m.group(1)), no)
-                elif m := re.match(r"""["']?([\w-]+)["']?\s*=""", s):
-                    self._lines.setdefault((op, m.group(1)), no)
-                quote = next((q for q in ('"""', "'''") if line.count(q) % 2), "")
-        return self._lines
-
-    def fail(self, message: str, op: int = 0, key: str | None = None) -> PatchError:
-        # an op written inline (op = [{...}]) has no [[op]] header: point at `op =` then
-        line = self.lines.get((op, key)) or self.lines.get((op, None)) or (self.lines.get((0, "op")) if op else None)
-        label = " ".join(part for part in (f"[[op]] #{op}" if op else "", f"key {key!r}" if key else "") if part)
-        return PatchError(f"{label}: {message}" if label else message,
-                          where=f"{self.path}:{line}" if line else self.path, hint=HINT)
-
-
-@dataclass(frozen=True)
-class Template:
-    """A `value` or `element` split once into literal text and the variables between it."""
-
-    literals: tuple[str, ...]  # one more than names
-    names: tuple[str, ...]
-
-    def fill(self, values: Mapping[str, str], escape: bool) -> str:
-        """Raises KeyError naming a variable `values` lacks."""
-        out = [self.literals[0]]
-        for name, literal in zip(self.names, self.literals[1:], strict=True):
-            out += [escape_attr(values[name]) if escape else values[name], literal]
-        return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -124,122 +63,6 @@ class OpSpec:
         if self.prop_key is not None:
             return self.prop_key.fill({n: f"{{{n}}}" for n in self.prop_key.names}, escape=False)
         return self.fields.get("xpath") or self.fields.get("parent", "")
-
-
-def did_you_mean(key: Any, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(key), sorted(known), n=1)
-    return f"(did you mean {close[0]!r}?)" if close else f"(known: {', '.join(sorted(known))})"
-
-
-def type_name(value: Any) -> str:
-    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "an array",
-             dict: "a table"}
-    return names.get(type(value), type(value).__name__)
-
-
-def text(loc: Locator, value: Any, key: str, op: int = 0, one_line: bool = False) -> str:
-    if not isinstance(value, str):
-        raise loc.fail(f"must be a string, not {type_name(value)}", op, key)
-    bad = _NOT_XML.search(value) or (re.search(r"[\x00-\x1f\x7f]", value) if one_line else None)
-    if bad:
-        raise loc.fail(f"contains the character {bad.group()!r}, which {'a one-line text' if one_line else 'XML'} "
-                       "cannot hold", op, key)
-    return value
-
-
-def rel_path(loc: Locator, value: Any, key: str) -> str:
-    """A file under the home: relative, normalized, POSIX, no '..'; the patched `file` is .xml or .properties."""
-    p = text(loc, value, key, one_line=True)
-    if not p:
-        raise loc.fail("must name a file under the home, not be empty", key=key)
-    if "\\" in p or p.startswith("/") or re.match(r"[A-Za-z]:", p):
-        raise loc.fail(f"{p!r} must be a relative POSIX path under the home (no leading '/', no '\\', no drive)",
-                       key=key)
-    if ".." in p.split("/") or posixpath.normpath(p) != p or p.endswith("/"):
-        raise loc.fail(f"{p!r} must be a normalized path inside the home (no '..', '.', '//' or trailing '/')",
-                       key=key)
-    if key == "file" and not p.endswith(FILE_KINDS):
-        raise loc.fail(f"{p!r} is neither an .xml nor a .properties file: only XML and Java .properties config "
-                       "files can be patched", key=key)
-    return p
-
-
-def template(loc: Locator, raw: str, key: str, op: int, allowed: frozenset[str]) -> Template:
-    literals: list[str] = []
-    names: list[str] = []
-    buf, pos = [], 0
-    for m in _TOKEN.finditer(raw):
-        buf.append(raw[pos : m.start()])
-        pos = m.end()
-        token, name = m.group(0), m.group(1)
-        if token in ("{{", "}}"):
-            buf.append(token[0])
-            continue
-        if name is None:
-            raise loc.fail(f"a lone {token!r}: write {token * 2} for a literal brace", op, key)
-        if not _VAR_NAME.match(name):
-            raise loc.fail(f"{token!r} is not a variable: write {{{{ and }}}} for literal braces", op, key)
-        if name not in allowed:
-            row = next((r for r, names in variables.ROWS.items() if name in names), None)
-            why = (f"({{{name}}} exists only in an op with for_each = {_rows_of(name)})" if row is not None
-                   else variables.suggest(name, allowed))
-            raise loc.fail(f"unknown variable {token} {why}", op, key)
-        literals.append("".join(buf))
-        names.append(name)
-        buf = []
-    literals.append("".join([*buf, raw[pos:]]))
-    return Template(tuple(literals), tuple(names))
-
-
-def element(loc: Locator, t: Template, op: int) -> None:
-    """Well-formed with harmless values filled in, and still with hostile ones: variables stand only in text."""
-    try:
-        root = parse_fragment(t.fill(dict.fromkeys(t.names, "x"), escape=True), where="")
-    except ConfigError as e:
-        raise loc.fail(e.message, op, "element") from None
-    if root.getroottree().docinfo.doctype:
-        raise loc.fail("a template cannot have a DOCTYPE", op, "element")
-    for node in root.iter():
-        tag = node.tag
-        if not isinstance(tag, str) and tag is not etree.Comment:
-            raise loc.fail("only elements, attributes, text and comments are supported (no entity references "
-                           "or processing instructions)", op, "element")
-        if not isinstance(tag, str):
-            continue
-        if "}" in tag or node.prefix or any("}" in a for a in node.attrib):
-            raise loc.fail(f"<{node.prefix or ''}{':' if node.prefix else ''}{etree.QName(node).localname}> uses a "
-                           "namespace: write plain names, the engine puts new elements in the file's namespace",
-                           op, "element")
-        if len(node) and ((node.text or "").strip() or any((k.tail or "").strip() for k in node)):
-            raise loc.fail(f"<{node.tag}> mixes text with child elements, which is not supported", op, "element")
-    try:
-        hostile = parse_fragment(t.fill(dict.fromkeys(t.names, _MARK), escape=True), where="")
-        kept = sum(s.count(_MARK) for n in hostile.iter() for s in (n.text or "", *n.attrib.values()))
-    except ConfigError:
-        kept = -1
-    if kept != len(t.names):
-        raise loc.fail("a {variable} may stand only in element text or an attribute value (a value such as a "
-                       "password could break the XML anywhere else)", op, "element")
-
-
-def xpath(loc: Locator, expr: str, key: str, op: int) -> etree.XPath:
-    """Compile and try the expression on an empty document, which also finds unknown functions,
-    undeclared prefixes and variables; `key` alone first, so that it cannot escape its string()."""
-    try:
-        tried = etree.XPath(expr)
-        found = tried(_PROBE)
-        compiled = etree.XPath(f"string({expr})") if key == "key" else tried  # an XPath object is reusable
-    except (etree.XPathError, ValueError) as e:
-        note = " (variables are replaced only in value and element)" if "{" in expr else ""
-        raise loc.fail(f"invalid XPath {expr!r}: {e}{note}", op, key) from None
-    if key in NODE_SETS and not isinstance(found, list):
-        kind = "boolean" if isinstance(found, bool) else "number" if isinstance(found, float) else "string"
-        raise loc.fail(f"XPath {expr!r} gives a {kind}, but must select nodes", op, key)
-    return compiled
-
-
-def _rows_of(name: str) -> str:
-    return " or ".join(f'"{r}"' for r, names in variables.ROWS.items() if name in names)
 
 
 def check_op(loc: Locator, raw: Any, number: int, file: str = ".xml") -> OpSpec:
@@ -316,19 +139,3 @@ def _names(loc: Locator, strings: Mapping[str, str], number: int) -> None:
         value = strings.get(key)
         if value is not None and (not value or re.search(r"[\s{}]", value)):
             raise loc.fail(f"{value!r} is not a namespace URI", number, key)
-
-
-def condition(loc: Locator, cond: str | None, key: str, op: int) -> str | None:
-    """`name` or `name=value`, name a known variable and value one line of text; or the name of a spec table
-    (variables.TABLES), which is set or not."""
-    if cond is None:
-        return None
-    name, eq, value = cond.partition("=")
-    if name not in variables.KNOWN | variables.TABLES:
-        raise loc.fail(f"unknown variable {name!r} {variables.suggest(name, variables.KNOWN | variables.TABLES)}",
-                       op, key)
-    if eq and name in variables.TABLES:
-        raise loc.fail(f"{cond!r}: a spec table is set or not: write just {name!r}", op, key)
-    if eq and (not value or re.search(r"[\x00-\x1f\x7f]", value)):
-        raise loc.fail(f"{cond!r}: write name=value with a value on one line, or just the name", op, key)
-    return cond

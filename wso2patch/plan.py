@@ -17,7 +17,8 @@ from wso2patch.driver import FileCopy
 from wso2patch.errors import ConfigError, HomeError, InternalError, PatchError
 from wso2patch.journal import outside_home
 from wso2patch.ops import Op, Outcome, apply_op
-from wso2patch.patchset import BUILT_IN, Patch, Rows, Step, is_for
+from wso2patch.patchset import BUILT_IN, Patch, Rows, Step
+from wso2patch.patchset_products import is_for
 from wso2patch.products import Product
 from wso2patch.properties import PropOp, apply_prop_op
 from wso2patch.spans import scan

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from wso2patch.detect import detect_supported
 from wso2patch.errors import HomeError, SpecError
-from wso2patch.patchset import Patch, applicable, is_for, load_patches
+from wso2patch.patchset import Patch
+from wso2patch.patchset_load import load_patches
+from wso2patch.patchset_products import applicable, is_for
 from wso2patch.products import Product
 from wso2patch.spec import Spec
 

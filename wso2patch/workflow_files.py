@@ -8,7 +8,8 @@ from pathlib import Path
 
 from wso2patch.driver import is_driver_path
 from wso2patch.journal import Journal, Managed
-from wso2patch.patchset import BUILT_IN, load_patches
+from wso2patch.patchset import BUILT_IN
+from wso2patch.patchset_load import load_patches
 from wso2patch.spec import Spec, find_spec, load_spec
 from wso2patch.workflow import spec_patches
 

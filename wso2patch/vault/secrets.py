@@ -14,8 +14,10 @@ from pathlib import Path
 
 from wso2patch import variables
 from wso2patch.errors import PatchError
-from wso2patch.patchcheck import Locator, condition, template
-from wso2patch.patchset import default_dir, skip_reason
+from wso2patch.patchcheck_exprs import template
+from wso2patch.patchcheck_fields import Locator, condition
+from wso2patch.patchset import skip_reason
+from wso2patch.patchset_load import default_dir
 
 _KEYS = {"name", "alias", "password", "when", "unless", "requires", "file", "xpath"}
 _REQUIRED = {"name", "alias", "password", "file", "xpath"}

@@ -32,7 +32,10 @@ from wso2patch.nsops import DeclareNs as DeclareNs  # re-exported with RemoveAtt
 from wso2patch.nsops import RemoveAttr as RemoveAttr
 from wso2patch.nsops import RemoveNs as RemoveNs
 from wso2patch.nsops import declare_ns, remove_attr, remove_ns
-from wso2patch.xmlio import Doc, Edit, Node, escape_attr, parse_fragment
+from wso2patch.splices import Edit
+from wso2patch.xmlio import Doc
+from wso2patch.xmlparse import Node, parse_fragment
+from wso2patch.xmltext import escape_attr
 
 Outcome = Literal["applied", "already"]
 

@@ -1,4 +1,4 @@
-"""Spans moved instead of scanned after an edit (xmlio.moved_spans): whenever they are moved, they are exactly what a
+"""Spans moved instead of scanned after an edit (splices.moved_spans): whenever they are moved, they are exactly what a
 scan of the new text finds; edits that touch markup are scanned again; the plan's second run checks moved spans."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from wso2patch.edits import elements, text_edits
 from wso2patch.errors import InternalError
 from wso2patch.plan import replan_doc
 from wso2patch.spans import Span, scan
-from wso2patch.xmlio import Doc, Edit, moved_spans
+from wso2patch.splices import Edit, moved_spans
+from wso2patch.xmlio import Doc
 
 # replacements: mostly plain text, sometimes markup characters (which must make moved_spans give up)
 replacements = st.lists(st.sampled_from([*"ab 9-\u00e9\n]", "<", ">", '"', "'", "&amp;"]), max_size=6).map("".join)

@@ -22,7 +22,8 @@ from wso2patch.ops import (
     Uncomment,
     apply_op,
 )
-from wso2patch.xmlio import Doc, parse_fragment
+from wso2patch.xmlio import Doc
+from wso2patch.xmlparse import parse_fragment
 
 
 def doc(text: str, encoding: str = "utf-8") -> Doc:

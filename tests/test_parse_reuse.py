@@ -11,7 +11,8 @@ from wso2patch.edits import text_edits
 from wso2patch.ops import SetText
 from wso2patch.patchset import Step
 from wso2patch.plan import parse_config, plan_file, replan_doc
-from wso2patch.xmlio import Doc, Edit
+from wso2patch.splices import Edit
+from wso2patch.xmlio import Doc
 
 CARBON = b'<?xml version="1.0" encoding="UTF-8"?>\n<Server xmlns="http://wso2.org/projects/carbon/carbon.xml">\n' \
          b"    <Name>WSO2 Message Broker</Name>\n    <HostName>localhost</HostName>\n</Server>\n"

@@ -17,7 +17,9 @@ from tests.conftest import all_tree_params
 from wso2patch.edits import attr_names, elements, text_value
 from wso2patch.errors import ConfigError
 from wso2patch.spans import scan
-from wso2patch.xmlio import Doc, Edit, detect_eol, line_number
+from wso2patch.splices import Edit
+from wso2patch.xmlio import Doc
+from wso2patch.xmltext import detect_eol, line_number
 
 
 @pytest.mark.parametrize("tree", all_tree_params())

@@ -7,7 +7,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from wso2patch.plan import FilePlan
-from wso2patch.xmlio import detect_eol
+from wso2patch.xmltext import detect_eol
 
 _EOL_NAMES = {"\r\n": " (CRLF)", "\r": " (CR)", "\n": ""}
 

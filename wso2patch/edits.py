@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from lxml import etree
 
 from wso2patch.errors import PatchError
-from wso2patch.xmlio import LINE_BREAK, Doc, Edit, Node, escape_attr, escape_text, line_end, line_start
+from wso2patch.splices import Edit
+from wso2patch.xmlio import Doc
+from wso2patch.xmlparse import Node
+from wso2patch.xmltext import LINE_BREAK, escape_attr, escape_text, line_end, line_start
 
 _CDATA = re.compile(r"<!\[CDATA\[(?:(?!\]\]>).)*\]\]>", re.S)
 # What XML 1.0 can hold at all (section 2.2): anything else is refused, even as a character reference.

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wso2patch.detect import detect
-from wso2patch.edits import text_value
-from wso2patch.ops import elements
+from wso2patch.edits import elements, text_value
 from wso2patch.plan import read_config
 from wso2patch.products import CLASSIC_CONF, Product
 from wso2patch.secrets import is_secret_name, mask_text
-from wso2patch.xmlio import Doc, Node
+from wso2patch.xmlio import Doc
+from wso2patch.xmlparse import Node
 
 FILES = {  # relative to the config root of the node's product and profile (Product.conf)
     "axis2": "axis2/axis2.xml",

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from wso2patch.edits import attr_names, clark, insert_attr
 from wso2patch.errors import PatchError
-from wso2patch.xmlio import Doc, Edit, Node, escape_attr
+from wso2patch.opcore import Outcome
+from wso2patch.splices import Edit
+from wso2patch.xmlio import Doc
+from wso2patch.xmlparse import Node
+from wso2patch.xmltext import escape_attr
 
-Outcome = Literal["applied", "already"]
 _PREFIX = re.compile(r"[A-Za-z_][\w.-]*\Z")
 
 

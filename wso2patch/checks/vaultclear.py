@@ -8,7 +8,7 @@ from wso2patch.checks.vaultfiles import Files
 from wso2patch.checks.vaultreport import FIX, Report
 from wso2patch.effective import Where
 from wso2patch.secrets import mask_url
-from wso2patch.xmlio import Node
+from wso2patch.xmlparse import Node
 
 
 def check(r: Report, files: Files, conf: str) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wso2patch.errors import ConfigError, InternalError
-from wso2patch.ops import Outcome
+from wso2patch.opcore import Outcome
 from wso2patch.properties.escapes import escape, join_surrogates
 
 if TYPE_CHECKING:  # the reader loads with the first .properties edit: most runs patch no .properties file

@@ -14,7 +14,8 @@ from lxml import etree
 from wso2patch import variables
 from wso2patch.errors import ConfigError
 from wso2patch.patchcheck_fields import Locator
-from wso2patch.xmlio import escape_attr, parse_fragment
+from wso2patch.xmlparse import parse_fragment
+from wso2patch.xmltext import escape_attr
 
 NODE_SETS = ("xpath", "parent", "select", "after")  # XPaths that must select nodes; `key` is used as string(key)
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")

@@ -32,7 +32,7 @@ from wso2patch.ops import (
 from wso2patch.patchcheck import OpSpec
 from wso2patch.products import conf_roots
 from wso2patch.properties import PropOp, RemoveProp, SetProp
-from wso2patch.xmlio import parse_fragment
+from wso2patch.xmlparse import parse_fragment
 
 BUILT_IN = "built-in"
 Rows = Mapping[str, Sequence[Mapping[str, str]]]  # for_each name -> its rows (a name absent: not in the spec)

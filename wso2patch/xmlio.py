@@ -18,9 +18,7 @@ from wso2patch.spans import Span, scan
 from wso2patch.splices import Edit, moved_spans
 from wso2patch.xmlencoding import decode, detect_encoding
 from wso2patch.xmlparse import Node, doc_nodes, parse_tree
-from wso2patch.xmlparse import parse_fragment as parse_fragment  # re-exported: patchset.py and patchcheck.py
 from wso2patch.xmltext import detect_eol, line_number, line_start, unescape
-from wso2patch.xmltext import escape_attr as escape_attr  # re-exported: patchcheck.py
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 

@@ -297,3 +297,19 @@ def test_worker_mounts_are_read_only_and_the_registry_path_is_the_products(tmp_p
                         encoding="utf-8")
     (reg,) = [f for f in plan_node(load_spec(explicit), 1, h1).files if f.rel.endswith("registry.xml")]
     assert b"<targetPath>/_system/config/mine</targetPath>" in reg.new
+
+
+def test_status_of_a_shared_home_reads_only_its_own_profiles_applies(tmp_path: Path, cli: Cli) -> None:
+    """Regression: on an EI home patched only as the broker profile, the integrator spec's `status --home` took the
+    broker's node for its own, and its patches for applied ones."""
+    broker_spec, h1, _ = two_nodes(tmp_path, FIXTURES / "ei-home", profile="broker")
+    assert cli("apply", "--spec", broker_spec, "--node", 1, "--yes").exit_code == 0
+    integrator = tmp_path / "integrator.toml"
+    integrator.write_text(SPEC.format(home1=h1, home2=tmp_path / "elsewhere"), encoding="utf-8")
+    asked = cli("status", "--spec", integrator, "--home", h1)
+    assert asked.exit_code == ExitCode.USAGE and "no apply recorded" in asked.stderr, asked.output
+    fresh = cli("status", "--spec", integrator, "--home", h1, "--node", 1, "--json")
+    states = {p["name"]: p["state"] for p in json.loads(fresh.stdout)["nodes"][0]["patches"]}
+    assert states["clustering"] == states["registry-mounts"] == "pending", states
+    broker = cli("status", "--spec", broker_spec, "--home", h1, "--json")  # its own node, from the journal
+    assert broker.exit_code == 0 and json.loads(broker.stdout)["nodes"][0]["node"] == 1, broker.output

@@ -8,13 +8,14 @@ from typing import ClassVar, Literal, cast
 
 from wso2patch.commands import Block, Result, Table
 from wso2patch.commands.nodes import ProductInfo
+from wso2patch.detect import detect_supported
 from wso2patch.errors import ExitCode, UsageError
 from wso2patch.plan import check_home
 from wso2patch.spec import Spec
 from wso2patch.workflow import diff_targets, home_for, spec_patches
 from wso2patch.workflow_files import journal_of
 from wso2patch.workflow_locks import require_finished
-from wso2patch.workflow_plan import patch_status, plan_node
+from wso2patch.workflow_plan import journal_profile, patch_status, plan_node
 
 State = Literal["applied", "pending", "outdated", "drifted", "not applicable"]
 _STYLES = {"applied": "green", "pending": "yellow", "outdated": "yellow", "drifted": "red"}
@@ -53,11 +54,13 @@ class StatusResult(Result):
 
 def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> StatusResult:
     """Every node of the spec whose home is here (or the one --node names); with a home, that home alone, as the
-    node --node names or else the node of its last apply."""
+    node --node names or else the node of its last apply of the spec's profile. One EI home may serve two specs
+    (integrator and broker): each reads only its own profile's transactions."""
     if home is not None:
         check_home(home)  # a home that is not there is the error, not a question about its node
-        node_id = node if node is not None else next((t.node for t in reversed(journal_of(home).load()) if t.node),
-                                                     None)
+        profile = journal_profile(detect_supported(home, spec.nodes[0].profile if spec.nodes else None))
+        node_id = node if node is not None else next((t.node for t in reversed(journal_of(home).load())
+                                                      if t.node and t.profile == profile), None)
         if node_id is None:
             raise UsageError("this home has no apply recorded: which node is it?", option="--node")
         targets = [(node_id, home)]
@@ -71,7 +74,8 @@ def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> 
         check_home(node_home)
         require_finished(node_home)
         plan = plan_node(spec, node_id, node_home, patches)
-        states = patch_status(plan, journal_of(node_home).load())
+        mine = journal_profile(plan.product)
+        states = patch_status(plan, [t for t in journal_of(node_home).load() if t.profile == mine])
         nodes.append(NodeStatus(node_id, node_home, [PatchState(p, cast(State, states[p])) for p in names
                                                      if p in states], ProductInfo.of(plan.product)))
     done = all(p.state in ("applied", "not applicable") for n in nodes for p in n.patches)

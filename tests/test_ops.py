@@ -487,3 +487,11 @@ def test_set_text_on_any_leaf_converges_and_keeps_everything_else(text: str, val
     again, outcome2 = apply_op(new, SetText(path, value))
     assert outcome2 == "already" and again is new
     assert outcome == ("already" if text_value(leaf) == value else "applied")
+
+
+def test_every_operation_class_has_its_apply_function() -> None:
+    import typing
+
+    from wso2patch import ops
+
+    assert set(typing.get_args(ops.Op)) == set(ops._APPLY)

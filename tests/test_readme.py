@@ -32,3 +32,19 @@ def test_the_site_patch_examples_are_the_ones_the_tests_apply() -> None:
 
     for text in README_EXAMPLES.values():
         assert text in README
+
+
+def test_the_supported_products_table_matches_the_product_table() -> None:
+    from wso2patch.products import PRODUCTS
+
+    section = README.split("## Supported products", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| WSO2 ")]
+    for product in PRODUCTS:
+        if product.supported is None:  # refused by name
+            assert product.name.removeprefix("WSO2 ") in section
+            continue
+        mine = [r for r in rows if r.startswith(f"| {product.name} |")]
+        assert mine and all(product.shown.replace("-", "\u2013") in r or "same" in r for r in mine), product.key
+        for profile in product.profiles:
+            if len(product.profiles) > 1 and profile.supported:
+                assert any(f"`{profile.name}`" in r and f"`{profile.conf}`" in r for r in mine), profile.name

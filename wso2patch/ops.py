@@ -9,6 +9,9 @@ commentops: comment_out, uncomment; nsops: remove_attr, declare_ns, remove_ns); 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from wso2patch.commentops import CommentOut, Uncomment, comment_out, uncomment
 from wso2patch.nsops import DeclareNs, RemoveAttr, RemoveNs, declare_ns, remove_attr, remove_ns
 from wso2patch.opcore import Outcome
@@ -23,23 +26,12 @@ __all__ = ["CommentOut", "DeclareNs", "Ensure", "Op", "Outcome", "Remove", "Remo
 Op = SetText | SetAttr | Ensure | ReplaceChildren | CommentOut | Uncomment | Remove | RemoveAttr | DeclareNs | RemoveNs
 
 
+# each operation's class -> the function that applies it (one per class: a new op is one line here)
+_APPLY: dict[type, Callable[[Doc, Any], tuple[Doc, Outcome]]] = {
+    SetText: set_text, SetAttr: set_attr, Ensure: ensure, ReplaceChildren: replace_children, CommentOut: comment_out,
+    Uncomment: uncomment, Remove: remove, RemoveAttr: remove_attr, DeclareNs: declare_ns, RemoveNs: remove_ns,
+}
+
+
 def apply_op(doc: Doc, op: Op) -> tuple[Doc, Outcome]:
-    if isinstance(op, SetText):
-        return set_text(doc, op)
-    if isinstance(op, SetAttr):
-        return set_attr(doc, op)
-    if isinstance(op, Ensure):
-        return ensure(doc, op)
-    if isinstance(op, ReplaceChildren):
-        return replace_children(doc, op)
-    if isinstance(op, CommentOut):
-        return comment_out(doc, op)
-    if isinstance(op, Remove):
-        return remove(doc, op)
-    if isinstance(op, RemoveAttr):
-        return remove_attr(doc, op)
-    if isinstance(op, DeclareNs):
-        return declare_ns(doc, op)
-    if isinstance(op, RemoveNs):
-        return remove_ns(doc, op)
-    return uncomment(doc, op)
+    return _APPLY[type(op)](doc, op)

@@ -35,8 +35,10 @@ def plan_node(spec: Spec, node_id: int, home: Path, patches: list[Patch] | None 
 
 def patch_status(plan: Plan, history: list[txn.Transaction]) -> dict[str, str]:
     """Per patch: applied; pending (never applied); outdated (applied, its file is as wso2patch wrote it, but the
-    spec's values changed since); drifted (applied, then its file changed by hand); or not applicable."""
-    committed = [t for t in history if t.state == "committed"]
+    spec's values changed since); drifted (applied, then its file changed by hand); or not applicable. Only the
+    transactions of the plan's own profile count: an EI home may serve an integrator and a broker spec."""
+    mine = journal_profile(plan.product)
+    committed = [t for t in history if t.state == "committed" and t.profile == mine]
     live = {p for t in committed for p in t.patches}
     wrote = {f.path: f.after for t in committed for f in t.files}  # the newest write of each file wins
     untouched = {f.rel for f in plan.files if f.existed and wrote.get(f.rel) == sha256(f.old)}

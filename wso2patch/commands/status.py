@@ -58,9 +58,7 @@ def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> 
     (integrator and broker): each reads only its own profile's transactions."""
     if home is not None:
         check_home(home)  # a home that is not there is the error, not a question about its node
-        profile = journal_profile(detect_supported(home, spec.nodes[0].profile if spec.nodes else None))
-        node_id = node if node is not None else next((t.node for t in reversed(journal_of(home).load())
-                                                      if t.node and t.profile == profile), None)
+        node_id = node if node is not None else _last_node(home, spec)
         if node_id is None:
             raise UsageError("this home has no apply recorded: which node is it?", option="--node")
         targets = [(node_id, home)]
@@ -74,10 +72,15 @@ def status(spec: Spec, *, node: int | None = None, home: Path | None = None) -> 
         check_home(node_home)
         require_finished(node_home)
         plan = plan_node(spec, node_id, node_home, patches)
-        mine = journal_profile(plan.product)
-        states = patch_status(plan, [t for t in journal_of(node_home).load() if t.profile == mine])
+        states = patch_status(plan, journal_of(node_home).load())
         nodes.append(NodeStatus(node_id, node_home, [PatchState(p, cast(State, states[p])) for p in names
                                                      if p in states], ProductInfo.of(plan.product)))
     done = all(p.state in ("applied", "not applicable") for n in nodes for p in n.patches)
     return StatusResult(status="applied" if done else "pending", exit_code=ExitCode.OK if done else ExitCode.PENDING,
                         patches=names, nodes=nodes)
+
+
+def _last_node(home: Path, spec: Spec) -> int | None:
+    """The node of the home's last apply of the spec's profile (the journal holds every profile's)."""
+    profile = journal_profile(detect_supported(home, spec.nodes[0].profile if spec.nodes else None))
+    return next((t.node for t in reversed(journal_of(home).load()) if t.node and t.profile == profile), None)
